@@ -1,0 +1,39 @@
+# Two entry points, both self-contained on a fresh machine with Python 3.11:
+#   make demo   set up, then grade the bundled example submission
+#   make test   set up, then run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-unit lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch first: a bare "torch" requirement would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" || $(BIN)/python -m pip install --quiet "torch>=2.1"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: setup
+	mkdir -p out
+	$(BIN)/grade examples/rnn_bptt_submission.ipynb --json out/results.json --report out/report.md
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: setup
+	$(BIN)/ruff check graders tests benchmarks
+
+bench: setup
+	$(BIN)/python benchmarks/bench_rnn_3a.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,1 @@
+"""Check kinds that belong to one assignment (importing a module registers its kinds)."""

@@ -1,0 +1,85 @@
+"""What a check receives (CheckContext) and what it returns (Outcome)."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from graders.execute import RunRecord
+from graders.kernel import KernelProxy, Reply
+from graders.spec import AssignmentSpec, CheckSpec
+
+
+@dataclass
+class Outcome:
+    """A check's verdict: credit in [0, 1], the message, and the known mistake it matched."""
+
+    fraction: float
+    message: str
+    mistake: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def passed(cls, message: str, **details: Any) -> Outcome:
+        return cls(1.0, message, details=details)
+
+    @classmethod
+    def failed(cls, message: str, mistake: str = "", **details: Any) -> Outcome:
+        return cls(0.0, message, mistake=mistake, details=details)
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use. `kernel` talks to the student's code; the rest is trusted."""
+
+    spec: AssignmentSpec
+    check: CheckSpec
+    kernel: KernelProxy
+    record: RunRecord
+    reference: ModuleType | None
+    data_files: dict[str, Path]
+    seed: int
+    shared: dict[str, Any]  # results shared by the checks of one part (e.g. a forward pass)
+    describe_cell: Any = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.check.params)
+
+    def rng(self, *salt: object) -> np.random.Generator:
+        """A generator seeded by the run's seed and this check, so reports are reproducible."""
+        key = zlib.crc32(repr((self.check.id, *salt)).encode())
+        return np.random.default_rng([self.seed, key])
+
+    def explain(self, reply: Reply, doing: str) -> str:
+        """A failed Reply as a sentence a student can act on."""
+        return explain_reply(reply, doing, self.record)
+
+
+def explain_reply(reply: Reply, doing: str, record: RunRecord) -> str:
+    if reply.problem == "missing":
+        return (f"`{reply.missing}` is not defined by any cell that ran, so the grader could not "
+                f"{doing}. Check the name is spelled as in the handout and its cell runs "
+                "without errors.")
+    if reply.problem == "timeout":
+        return f"{doing[0].upper()}{doing[1:]} took too long: {reply.detail}. Look for an " \
+               "endless loop, or work that does not belong in this function."
+    if reply.problem == "dead":
+        return f"The kernel died while trying to {doing} ({reply.detail})."
+    if reply.problem == "error" and reply.error is not None:
+        where = ""
+        for frame in reversed(reply.error.frames):
+            number = record.cell_for_execution(frame.get("execution"))
+            if number is not None:
+                where = f"\n  at code cell {number}, line {frame.get('line')}"
+                if frame.get("text"):
+                    where += f": {frame['text']}"
+                break
+        return f"Your code raised {reply.error.describe('')} while the grader tried to " \
+               f"{doing}.{where}"
+    return f"The grader could not {doing}: {reply.detail or reply.problem}."

@@ -1,0 +1,249 @@
+"""Grading one submission: spec -> execute -> kernel calls -> checks -> scores -> report.
+
+Parts that only need definitions run a pruned notebook (no training, no plots); parts that need
+the trained state run it in full. Each group gets its own fresh kernel.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import secrets
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from graders import datafiles, prune
+from graders.checks import registry
+from graders.checks.base import CheckContext
+from graders.errors import InternalError, SubmissionError, UsageError
+from graders.execute import KernelSession, RunRecord
+from graders.kernel import KernelProxy
+from graders.notebook import Submission, read_submission
+from graders.results import CheckResult, GradeReport, PartResult
+from graders.spec import AssignmentSpec, PartSpec, load_assignment, references_root
+
+
+def grade(submission_path: str | Path, *, assignment: str | None = None,
+          only: Sequence[str] = (), data_dir: str | Path | None = None,
+          seed: int | None = None) -> GradeReport:
+    """Grade one submission and return its report.
+
+    Raises UsageError (unknown assignment or part) and SpecError (broken spec). A submission that
+    cannot be read gives a report with graded=False and the reason in `problem`.
+    """
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    try:
+        submission = read_submission(submission_path)
+    except SubmissionError as exc:
+        spec = load_assignment(assignment) if assignment else None
+        return _ungraded(spec, str(submission_path), seed, str(exc))
+    spec = load_assignment(_assignment_id(submission, assignment))
+    parts = select_parts(spec, only)
+    data = Path(data_dir) if data_dir else None
+    return Grader(spec, submission, seed, data).run(parts)
+
+
+def _assignment_id(submission: Submission, given: str | None) -> str:
+    if given:
+        return given
+    if submission.assignment_id:
+        return submission.assignment_id
+    from graders.spec import known_assignments
+
+    raise UsageError(f"{submission.path}: which assignment is this? Pass --assignment ID "
+                     f"(known: {', '.join(known_assignments()) or 'none'}).")
+
+
+def select_parts(spec: AssignmentSpec, only: Sequence[str]) -> list[PartSpec]:
+    if not only:
+        return list(spec.parts)
+    ids = [p.id for p in spec.parts]
+    unknown = [o for o in only if o not in ids and o not in {q.id for q in spec.questions}]
+    if unknown:
+        raise UsageError(f"{spec.id} has no part {unknown[0]!r}; parts: {', '.join(ids)}")
+    return [p for q in spec.questions for p in q.parts if p.id in only or q.id in only]
+
+
+def _ungraded(spec: AssignmentSpec | None, path: str, seed: int, problem: str) -> GradeReport:
+    parts = tuple(PartResult(part_id=p.id, title=p.title, marks=p.marks, by_hand=p.by_hand,
+                             checks=tuple(CheckResult(c.id, c.title or c.id, c.marks, 0.0,
+                                                      message=problem, visibility=c.visibility)
+                                          for c in p.checks))
+                  for p in (spec.parts if spec else ()))
+    return GradeReport(assignment_id=spec.id if spec else "", submission=path,
+                       assignment_title=spec.title if spec else "", parts=parts, seed=seed,
+                       graded=False, problem=problem)
+
+
+def load_reference(assignment_id: str) -> ModuleType | None:
+    """The grader-side reference module, reference_solutions/<id>/reference.py, if any."""
+    path = references_root() / assignment_id / "reference.py"
+    if not path.is_file():
+        return None
+    name = f"nngrader_reference_{assignment_id}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    return module
+
+
+class Grader:
+    """One submission against one spec; `run` never raises on the student's account."""
+
+    def __init__(self, spec: AssignmentSpec, submission: Submission, seed: int,
+                 data_dir: Path | None) -> None:
+        self.spec = spec
+        self.submission = submission
+        self.seed = seed
+        self.data_dir = data_dir
+        self.reference = load_reference(spec.id)
+        self.notes: list[str] = []
+        self.timings: dict[str, float] = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
+
+    def run(self, parts: list[PartSpec]) -> GradeReport:
+        started = time.perf_counter()
+        results: dict[str, PartResult] = {}
+        with tempfile.TemporaryDirectory(prefix="nngrader-") as tmp:
+            run_dir = Path(tmp) / "work"
+            run_dir.mkdir()
+            staged = self._stage(run_dir)
+            for mode in ("definitions", "full"):
+                group = [p for p in parts if p.run == mode and not p.by_hand]
+                if group:
+                    results.update(self._grade_group(group, mode, run_dir, staged))
+        for part in parts:
+            if part.by_hand:
+                results[part.id] = PartResult(part_id=part.id, title=part.title, marks=part.marks,
+                                              by_hand=True, answer=self._answer_for(part))
+        self.timings["total"] = time.perf_counter() - started
+        return GradeReport(
+            assignment_id=self.spec.id, assignment_title=self.spec.title,
+            submission=str(self.submission.path), seed=self.seed,
+            parts=tuple(results[p.id] for p in parts), notes=tuple(self.notes),
+            timings={k: round(v, 3) for k, v in self.timings.items()},
+        )
+
+    def _stage(self, run_dir: Path) -> dict[str, Path]:
+        staged = datafiles.stage_data([(d.name, d.standin) for d in self.spec.data], run_dir,
+                                      self.data_dir)
+        datafiles.stage_support_files(self.spec.support_files, self.spec.directory, run_dir)
+        for f in staged:
+            if f.origin == "stand-in":
+                self.notes.append(f"{f.name}: a stand-in made by the grader was used (pass "
+                                  "--data DIR to use the course's own file)")
+        return {f.name: f.path for f in staged}
+
+    def _grade_group(self, parts: list[PartSpec], mode: str, run_dir: Path,
+                     staged: dict[str, Path]) -> dict[str, PartResult]:
+        needed = sorted({n for p in parts for n in p.needs})
+        with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
+            self.timings["kernel_start"] += session.record.kernel_seconds
+            if mode == "definitions":
+                self._run_definitions(session, needed)
+            else:
+                session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
+            self.timings["execution"] += session.record.execution_seconds
+            self._note_run(session.record)
+            kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
+            started = time.perf_counter()
+            graded = {p.id: self._grade_part(p, kernel, session.record, staged) for p in parts}
+            self.timings["checks"] += time.perf_counter() - started
+        return graded
+
+    def _run_definitions(self, session: KernelSession, needed: list[str]) -> None:
+        skip = (*prune.DEFAULT_SKIP_CALLS, *self.spec.skip_calls)
+        pruned = prune.prune_cells(self.submission.cells, needed, skip)
+        session.run_cells([(p.cell.number, p.source) for p in pruned])
+        missing = [n for n, kind in KernelProxy(session, call_seconds=10).describe(needed).items()
+                   if kind == "missing"]
+        name_errors = any(c.error_name == "NameError" for c in session.record.cells)
+        bound = prune.names_bound_anywhere(self.submission.cells)
+        if session.alive and not (name_errors or any(n in bound for n in missing)):
+            return
+        # The dependency analysis missed something: run everything, as a notebook would.
+        session.record.notes.append("running only the definitions was not enough; ran the "
+                                    "whole notebook instead")
+        session.record.cells.clear()
+        session.record.mode = "full"
+        if session.alive:
+            session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
+
+    def _note_run(self, record: RunRecord) -> None:
+        for cell in record.cells:
+            if cell.timed_out:
+                self.notes.append(f"code cell {cell.number} was stopped after its time limit "
+                                  f"({self.spec.limits.cell_seconds:g} s)")
+            elif cell.error_name:
+                self.notes.append(f"code cell {cell.number} raised {cell.error_name}: "
+                                  f"{cell.error_value[:200]}")
+            if cell.truncated:
+                self.notes.append(f"code cell {cell.number} printed more than "
+                                  f"{self.spec.limits.output_chars} characters; the rest was cut")
+        if record.dead:
+            self.notes.append(record.dead)
+        self.notes.extend(record.notes)
+
+    def _grade_part(self, part: PartSpec, kernel: KernelProxy, record: RunRecord,
+                    staged: dict[str, Path]) -> PartResult:
+        shared: dict[str, object] = {}
+        checks = []
+        for check in part.checks:
+            ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
+                               reference=self.reference, data_files=staged, seed=self.seed,
+                               shared=shared)
+            checks.append(self._run_check(ctx))
+        return PartResult(part_id=part.id, title=part.title, marks=part.marks,
+                          checks=tuple(checks))
+
+    def _run_check(self, ctx: CheckContext) -> CheckResult:
+        check = ctx.check
+        kind = registry.lookup(check.kind)
+        if kind is None:
+            raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
+        ctx_params = kind.with_defaults(check.params)
+        ctx.check = type(check)(**{**check.__dict__, "params": ctx_params})
+        started = time.perf_counter()
+        try:
+            outcome = kind.function(ctx)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the other checks
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.notes.append(f"grader error in check {check.id}: {detail} (please report this; "
+                              "the check scored 0)")
+            self.internal_error = True
+            return CheckResult(check.id, check.title or check.id, check.marks, 0.0,
+                               message=f"The grader itself failed on this check ({detail}). "
+                                       "Your instructor has been told.",
+                               visibility=check.visibility)
+        hint = check.hints.get(outcome.mistake, "") if outcome.fraction < 1 else ""
+        return CheckResult(
+            check_id=check.id, title=check.title or check.id, marks=check.marks,
+            fraction=outcome.fraction, message=outcome.message, hint=hint,
+            visibility=check.visibility,
+            details={**outcome.details, "mistake": outcome.mistake},
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    internal_error = False
+
+    def _answer_for(self, part: PartSpec) -> str:
+        """The cells from the first one matching the part's start pattern up to its stop."""
+        if part.answer is None:
+            return ""
+        start = re.compile(part.answer.start)
+        stop = re.compile(part.answer.stop) if part.answer.stop else None
+        taken: list[str] = []
+        for cell in self.submission.cells:
+            if not taken and start.search(cell.source):
+                taken.append(cell.source)
+            elif taken:
+                if stop is not None and stop.search(cell.source):
+                    break
+                taken.append(cell.source)
+        return "\n\n".join(taken).strip()

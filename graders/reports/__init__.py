@@ -1,0 +1,1 @@
+"""Renderers: a GradeReport in, text out. No scoring happens here."""

@@ -1,0 +1,358 @@
+"""The assignment spec (YAML) as frozen dataclasses, validated on load.
+
+A broken spec fails here, before any student code runs, with the file, the key path and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graders.errors import SpecError, UsageError
+
+VISIBILITIES = ("public", "hidden")
+RUN_MODES = ("definitions", "full")
+_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    kind: str
+    marks: float
+    title: str = ""
+    visibility: str = "public"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnswerLocator:
+    """Where a hand-graded answer sits: from the first cell matching `start` up to `stop`."""
+
+    start: str
+    stop: str = ""
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    id: str
+    title: str
+    marks: float
+    by_hand: bool = False
+    needs: tuple[str, ...] = ()
+    run: str = "definitions"
+    checks: tuple[CheckSpec, ...] = ()
+    answer: AnswerLocator | None = None
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: str
+    title: str
+    parts: tuple[PartSpec, ...]
+
+
+@dataclass(frozen=True)
+class DataFileSpec:
+    name: str
+    standin: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_seconds: float = 600.0
+    run_seconds: float = 1800.0
+    call_seconds: float = 60.0
+    output_chars: int = 200_000
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    id: str
+    title: str
+    path: Path
+    questions: tuple[QuestionSpec, ...]
+    data: tuple[DataFileSpec, ...] = ()
+    limits: Limits = Limits()
+    skip_calls: tuple[str, ...] = ()
+    support_files: tuple[str, ...] = ()
+
+    @property
+    def parts(self) -> tuple[PartSpec, ...]:
+        return tuple(p for q in self.questions for p in q.parts)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def part(self, part_id: str) -> PartSpec:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise KeyError(part_id)
+
+
+# --------------------------------------------------------------------------- locating assignments
+
+
+def assignments_root() -> Path:
+    """The folder holding one sub-folder per assignment (NNGRADER_ASSIGNMENTS overrides)."""
+    override = os.environ.get("NNGRADER_ASSIGNMENTS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[1] / "assignments"
+
+
+def references_root() -> Path:
+    override = os.environ.get("NNGRADER_REFERENCES")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[1] / "reference_solutions"
+
+
+def known_assignments() -> list[str]:
+    root = assignments_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.parent.name for p in root.glob("*/spec.yaml"))
+
+
+def load_assignment(assignment_id: str) -> AssignmentSpec:
+    """Load assignments/<id>/spec.yaml; an unknown id lists the known ones."""
+    path = assignments_root() / assignment_id / "spec.yaml"
+    if not path.is_file():
+        known = ", ".join(known_assignments()) or "(none found)"
+        raise UsageError(f"unknown assignment {assignment_id!r}; known assignments: {known}")
+    return load_spec(path)
+
+
+# --------------------------------------------------------------------------- loading and validating
+
+
+def load_spec(path: str | os.PathLike[str]) -> AssignmentSpec:
+    """Read and validate one spec file. Raises SpecError naming the file, key path and fix."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError(path, "", f"not valid YAML ({exc})", "fix the YAML syntax") from exc
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot be read ({exc})") from exc
+    return _Reader(path).assignment(raw)
+
+
+class _Reader:
+    """Walks the raw YAML with key paths, so every error says exactly where it is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem: str, fix: str = "") -> SpecError:
+        return SpecError(self.path, key, problem, fix)
+
+    def mapping(self, value: Any, key: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"must be a mapping, found {type(value).__name__}")
+        return value
+
+    def seq(self, value: Any, key: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be a list, found {type(value).__name__}")
+        return value
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be a non-empty string")
+        return value
+
+    def ident(self, value: Any, key: str) -> str:
+        value = str(value) if isinstance(value, int | float) else value
+        value = self.text(value, key)
+        if not _ID.match(value):
+            raise self.fail(key, f"{value!r} is not a valid id", "use letters, digits, '.', '_', '-'")
+        return value
+
+    def number(self, value: Any, key: str, *, minimum: float = 0.0) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            raise self.fail(key, f"must be a number >= {minimum}, found {value!r}")
+        return float(value)
+
+    def only_keys(self, data: Mapping[str, Any], key: str, allowed: set[str]) -> None:
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(
+                f"{key}.{unknown[0]}" if key else unknown[0],
+                "unknown key",
+                f"remove it, or use one of: {', '.join(sorted(allowed))}",
+            )
+
+    def required(self, data: Mapping[str, Any], key: str, name: str) -> Any:
+        if name not in data:
+            raise self.fail(f"{key}.{name}" if key else name, "is required but missing")
+        return data[name]
+
+    # -- the document --------------------------------------------------------------------------
+
+    def assignment(self, raw: Any) -> AssignmentSpec:
+        data = self.mapping(raw, "")
+        allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files"}
+        self.only_keys(data, "", allowed)
+        ident = self.ident(self.required(data, "", "id"), "id")
+        if ident != self.path.parent.name:
+            raise self.fail("id", f"is {ident!r} but the folder is {self.path.parent.name!r}",
+                            "make the id match the assignment's folder name")
+        questions = tuple(
+            self.question(q, f"questions[{i}]")
+            for i, q in enumerate(self.seq(self.required(data, "", "questions"), "questions"))
+        )
+        self.unique([p.id for q in questions for p in q.parts], "questions[*].parts[*].id")
+        return AssignmentSpec(
+            id=ident,
+            title=self.text(self.required(data, "", "title"), "title"),
+            path=self.path,
+            questions=questions,
+            data=tuple(self.datafile(d, f"data[{i}]")
+                       for i, d in enumerate(self.seq(data.get("data", []), "data"))),
+            limits=self.limits(data.get("limits", {}), "limits"),
+            skip_calls=tuple(self.text(s, f"skip_calls[{i}]")
+                             for i, s in enumerate(self.seq(data.get("skip_calls", []),
+                                                            "skip_calls"))),
+            support_files=tuple(self.support_file(s, f"support_files[{i}]")
+                                for i, s in enumerate(self.seq(data.get("support_files", []),
+                                                               "support_files"))),
+        )
+
+    def unique(self, ids: list[str], key: str) -> None:
+        seen: set[str] = set()
+        for i in ids:
+            if i in seen:
+                raise self.fail(key, f"id {i!r} is used twice", "give every part a distinct id")
+            seen.add(i)
+
+    def support_file(self, value: Any, key: str) -> str:
+        name = self.text(value, key)
+        if not (self.path.parent / name).is_file():
+            raise self.fail(key, f"file {name!r} does not exist beside the spec",
+                            "add the file to the assignment folder or remove the entry")
+        return name
+
+    def limits(self, raw: Any, key: str) -> Limits:
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", "output_chars"})
+        values = {name: self.number(v, f"{key}.{name}", minimum=1) for name, v in data.items()}
+        if "output_chars" in values:
+            values["output_chars"] = int(values["output_chars"])
+        return Limits(**values)  # type: ignore[arg-type]
+
+    def datafile(self, raw: Any, key: str) -> DataFileSpec:
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"name", "standin"})
+        from graders import datafiles  # late: datafiles imports nothing from here
+
+        standin = data.get("standin", "")
+        if standin and standin not in datafiles.STANDINS:
+            raise self.fail(f"{key}.standin", f"unknown stand-in {standin!r}",
+                            f"use one of: {', '.join(sorted(datafiles.STANDINS))}")
+        return DataFileSpec(name=self.text(self.required(data, key, "name"), f"{key}.name"),
+                            standin=standin)
+
+    def question(self, raw: Any, key: str) -> QuestionSpec:
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"id", "title", "parts"})
+        parts = self.seq(self.required(data, key, "parts"), f"{key}.parts")
+        return QuestionSpec(
+            id=self.ident(self.required(data, key, "id"), f"{key}.id"),
+            title=self.text(self.required(data, key, "title"), f"{key}.title"),
+            parts=tuple(self.part(p, f"{key}.parts[{i}]") for i, p in enumerate(parts)),
+        )
+
+    def part(self, raw: Any, key: str) -> PartSpec:
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"id", "title", "marks", "by_hand", "needs", "run", "checks",
+                                   "answer"})
+        marks = self.number(self.required(data, key, "marks"), f"{key}.marks")
+        by_hand = bool(data.get("by_hand", False))
+        checks = tuple(self.check(c, f"{key}.checks[{i}]")
+                       for i, c in enumerate(self.seq(data.get("checks", []), f"{key}.checks")))
+        if by_hand and checks:
+            raise self.fail(f"{key}.checks", "a part graded by hand has no automatic checks",
+                            "remove 'checks' or 'by_hand'")
+        if not by_hand:
+            if not checks:
+                raise self.fail(f"{key}.checks", "an automatically graded part needs checks",
+                                "add checks, or mark the part 'by_hand: true'")
+            total = round(sum(c.marks for c in checks), 6)
+            if abs(total - marks) > 1e-6:
+                raise self.fail(f"{key}.checks", f"check marks add up to {total:g}, "
+                                f"but the part is worth {marks:g}",
+                                "make the checks' marks add up to the part's marks")
+        self.unique([c.id for c in checks], f"{key}.checks[*].id")
+        run = data.get("run", "definitions")
+        if run not in RUN_MODES:
+            raise self.fail(f"{key}.run", f"unknown run mode {run!r}",
+                            f"use one of: {', '.join(RUN_MODES)}")
+        return PartSpec(
+            id=self.ident(self.required(data, key, "id"), f"{key}.id"),
+            title=self.text(self.required(data, key, "title"), f"{key}.title"),
+            marks=marks,
+            by_hand=by_hand,
+            needs=tuple(self.text(n, f"{key}.needs[{i}]")
+                        for i, n in enumerate(self.seq(data.get("needs", []), f"{key}.needs"))),
+            run=run,
+            checks=checks,
+            answer=self.answer(data["answer"], f"{key}.answer") if "answer" in data else None,
+        )
+
+    def answer(self, raw: Any, key: str) -> AnswerLocator:
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"start", "stop"})
+        start = self.text(self.required(data, key, "start"), f"{key}.start")
+        stop = data.get("stop", "")
+        for name, pattern in (("start", start), ("stop", stop)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"{key}.{name}", f"is not a valid regular expression ({exc})")
+        return AnswerLocator(start=start, stop=stop)
+
+    def check(self, raw: Any, key: str) -> CheckSpec:
+        from graders.checks import registry
+
+        data = self.mapping(raw, key)
+        self.only_keys(data, key, {"id", "kind", "marks", "title", "visibility", "params",
+                                   "hints"})
+        kind = self.text(self.required(data, key, "kind"), f"{key}.kind")
+        entry = registry.lookup(kind)
+        if entry is None:
+            raise self.fail(f"{key}.kind", f"unknown check kind {kind!r}",
+                            f"use one of: {', '.join(registry.kinds())}")
+        visibility = data.get("visibility", "public")
+        if visibility not in VISIBILITIES:
+            raise self.fail(f"{key}.visibility", f"unknown visibility {visibility!r}",
+                            f"use one of: {', '.join(VISIBILITIES)}")
+        params = dict(self.mapping(data.get("params", {}), f"{key}.params"))
+        problem = entry.validate_params(params)
+        if problem:
+            raise self.fail(f"{key}.params", problem[0], problem[1])
+        hints = dict(self.mapping(data.get("hints", {}), f"{key}.hints"))
+        for name, text in hints.items():
+            if name not in entry.mistakes:
+                raise self.fail(f"{key}.hints.{name}", f"{kind!r} never reports mistake {name!r}",
+                                f"use one of: {', '.join(sorted(entry.mistakes)) or '(none)'}")
+            self.text(text, f"{key}.hints.{name}")
+        return CheckSpec(
+            id=self.ident(self.required(data, key, "id"), f"{key}.id"),
+            kind=kind,
+            marks=self.number(self.required(data, key, "marks"), f"{key}.marks"),
+            title=str(data.get("title", "")),
+            visibility=visibility,
+            params=params,
+            hints=hints,
+        )
