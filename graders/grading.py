@@ -126,7 +126,7 @@ class Grader:
         return GradeReport(
             assignment_id=self.spec.id, assignment_title=self.spec.title,
             submission=str(self.submission.path), seed=self.seed,
-            parts=tuple(results[p.id] for p in parts), notes=tuple(self.notes),
+            parts=tuple(results[p.id] for p in parts), notes=tuple(dict.fromkeys(self.notes)),
             timings={k: round(v, 3) for k, v in self.timings.items()},
         )
 

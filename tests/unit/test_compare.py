@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from graders.checks.compare import compare_arrays
+
+EXPECTED = np.arange(6, dtype=float).reshape(2, 3) + 1
+
+
+@pytest.mark.parametrize("actual, problem, phrase", [
+    (None, "type", "should be an array of shape (2, 3), but it is None"),
+    ("abc", "type", "but it is a str"),
+    (np.ones((3, 2)), "shape", "the transpose of the expected shape"),
+    (np.ones(6), "shape", "has shape (6,), expected (2, 3)"),
+    (np.full((2, 3), np.nan), "nonfinite", "6 NaN or infinite entries"),
+    (EXPECTED * 1.1, "values", "6 of 6 entries differ"),
+])
+def test_mismatch_messages_say_what_is_wrong(actual, problem, phrase):
+    result = compare_arrays(actual=actual, expected=EXPECTED, name="grad", rtol=1e-6, atol=1e-9)
+    assert not result.ok
+    assert result.problem == problem
+    assert phrase in result.message
+
+
+def test_match_within_tolerance_passes_and_reports_the_largest_difference():
+    result = compare_arrays(actual=EXPECTED + 1e-9, expected=EXPECTED, name="g", rtol=1e-6,
+                            atol=1e-9)
+    assert result.ok
+    assert "largest difference" in result.summary
+
+
+def test_value_mismatch_lists_the_worst_entry_first():
+    actual = EXPECTED.copy()
+    actual[1, 2] = 100
+    result = compare_arrays(actual=actual, expected=EXPECTED, name="g", rtol=1e-6, atol=1e-9)
+    first_row = result.table.splitlines()[1]
+    assert first_row.split()[0:2] == ["(1,", "2)"]

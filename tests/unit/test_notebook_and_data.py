@@ -1,0 +1,84 @@
+import json
+
+import nbformat
+import pytest
+
+import reference as rnn
+from graders.assignments.rnn_bptt import reported_percentage
+from graders.datafiles import DARWIN_CHARSET, make_origin_of_species_standin
+from graders.errors import SubmissionError
+from graders.handout import strip_solutions
+from graders.notebook import read_submission
+
+
+def test_notebook_cells_and_assignment_id_are_read(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Q"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata["nngrader"] = {"assignment": "rnn_bptt"}
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    sub = read_submission(path)
+    assert sub.assignment_id == "rnn_bptt"
+    assert [c.number for c in sub.code_cells] == [1]
+
+
+@pytest.mark.parametrize("content, phrase", [
+    (b"", "empty"),
+    (b"{not json", "not a valid notebook (JSON error at line 1"),
+    (b'{"hello": 1}', "not a Jupyter notebook"),
+    (b'{"cells": [], "x": "\xff"}', "not UTF-8"),
+])
+def test_unreadable_notebooks_say_why(tmp_path, content, phrase):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError) as caught:
+        read_submission(path)
+    assert phrase in str(caught.value)
+
+
+def test_python_module_splits_on_cell_markers(tmp_path):
+    path = tmp_path / "nn.py"
+    path.write_text("import numpy\n# %%\nx = 1\n# %%\ny = 2\n")
+    assert len(read_submission(path).code_cells) == 3
+
+
+def test_nbformat3_notebook_is_upgraded(tmp_path):
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+          "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "outputs": [],
+                                     "language": "python"}]}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(v3))
+    assert read_submission(path).code_cells[0].source == "x = 1"
+
+
+def test_standin_text_yields_the_handouts_27_characters():
+    text = make_origin_of_species_standin()
+    assert "".join(sorted(set(text))) == DARWIN_CHARSET
+    filtered, chars = rnn.prepare_text(text)
+    assert "".join(chars) == " abcdefghijklmnopqrstuvwxyz"
+    assert len(filtered) > 20_000
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("Next character right: 41.25%", 41.25),
+    ("accuracy = 37.5 percent", 37.5),
+    ("Accuracy: 0.42", 42.0),
+    ("Epoch 3, Loss = 18.2\nI got 12 of 100 right", None),
+    ("10%\nfinal: 55.5%", 55.5),
+])
+def test_reported_percentage_is_found(printed, expected):
+    assert reported_percentage([printed]) == expected
+
+
+def test_strip_solutions_leaves_a_stub_at_the_marker_indent():
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    assert strip_solutions(source) == ("def f():\n    # YOUR CODE HERE\n"
+                                       "    raise NotImplementedError()")
+
+
+def test_committed_starter_is_built_from_the_master(root):
+    from graders.handout import build_starter
+
+    built = build_starter(root / "reference_solutions/rnn_bptt/master.ipynb")
+    committed = nbformat.read(root / "assignments/rnn_bptt/starter.ipynb", as_version=4)
+    assert [c.source for c in built.cells] == [c.source for c in committed.cells]

@@ -1,0 +1,56 @@
+"""Only the statements a part needs run: no training, no plots."""
+
+from graders.notebook import Cell
+from graders.prune import prune_cells
+
+CLASS_AND_TRAINING = '''import numpy as np
+%matplotlib inline
+data = np.arange(10)
+data.sort()
+def helper(x):
+    return x + SCALE
+SCALE = 2
+class Model:
+    def forward(self, x):
+        return helper(x)
+net = Model()
+net.Train(data, epochs=15)
+for epoch in range(5):
+    net.Train(data)
+plt.plot(data)
+unrelated = expensive()
+'''
+
+
+def _kept(source, needed, skip=("Train", "plot")):
+    cells = [Cell(index=0, kind="code", source=source, number=1)]
+    pruned = prune_cells(cells, needed, skip)
+    return pruned[0].source if pruned else ""
+
+
+def test_class_keeps_its_helpers_and_their_globals_but_not_training():
+    kept = _kept(CLASS_AND_TRAINING, ["Model"])
+    assert "class Model" in kept and "def helper" in kept and "SCALE = 2" in kept
+    assert "Train" not in kept and "plt.plot" not in kept and "expensive" not in kept
+
+
+def test_needed_object_keeps_its_construction_but_not_its_training():
+    kept = _kept(CLASS_AND_TRAINING, ["net"])
+    assert "net = Model()" in kept
+    assert "Train" not in kept
+
+
+def test_mutations_of_needed_data_are_kept():
+    kept = _kept(CLASS_AND_TRAINING, ["data"])
+    assert "data.sort()" in kept
+
+
+def test_line_numbers_are_preserved():
+    kept = _kept(CLASS_AND_TRAINING, ["Model"])
+    original = CLASS_AND_TRAINING.splitlines()
+    for number, line in enumerate(kept.splitlines()):
+        assert line == "" or line == original[number]
+
+
+def test_cell_that_does_not_parse_is_left_out():
+    assert _kept("def broken(:\n    pass\n", ["broken"]) == ""
