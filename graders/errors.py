@@ -1,4 +1,7 @@
-"""Errors that stop a run. A student's mistake is never one of these: it is data in a CheckResult."""
+"""Errors that stop a run.
+
+A student's mistake is never one of these: it is data in a CheckResult.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""What grading produces: CheckResult, PartResult and GradeReport, plain data with to_dict/from_dict."""
+"""What grading produces: CheckResult, PartResult and GradeReport.
+
+Plain data with to_dict/from_dict, so a report can be stored and rendered again.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 from graders import scoring
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     MANUAL = "manual"

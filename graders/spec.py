@@ -176,7 +176,8 @@ class _Reader:
         value = str(value) if isinstance(value, int | float) else value
         value = self.text(value, key)
         if not _ID.match(value):
-            raise self.fail(key, f"{value!r} is not a valid id", "use letters, digits, '.', '_', '-'")
+            raise self.fail(key, f"{value!r} is not a valid id",
+                            "use letters, digits, '.', '_', '-'")
         return value
 
     def number(self, value: Any, key: str, *, minimum: float = 0.0) -> float:
@@ -319,7 +320,8 @@ class _Reader:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise self.fail(f"{key}.{name}", f"is not a valid regular expression ({exc})")
+                raise self.fail(f"{key}.{name}",
+                                f"is not a valid regular expression ({exc})") from exc
         return AnswerLocator(start=start, stop=stop)
 
     def check(self, raw: Any, key: str) -> CheckSpec:

@@ -42,7 +42,8 @@ class CheckKind:
 _KINDS: dict[str, CheckKind] = {}
 
 
-def register(name: str, *, required: tuple[str, ...] = (), optional: Mapping[str, Any] | None = None,
+def register(name: str, *, required: tuple[str, ...] = (),
+             optional: Mapping[str, Any] | None = None,
              mistakes: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         _KINDS[name] = CheckKind(name=name, function=function, required=frozenset(required),

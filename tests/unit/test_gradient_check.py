@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+import reference as rnn
 import torch
 
-import reference as rnn
 from graders.checks.gradient import check_gradient, plan_probes
 
 

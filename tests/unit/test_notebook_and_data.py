@@ -2,8 +2,8 @@ import json
 
 import nbformat
 import pytest
-
 import reference as rnn
+
 from graders.assignments.rnn_bptt import reported_percentage
 from graders.datafiles import DARWIN_CHARSET, make_origin_of_species_standin
 from graders.errors import SubmissionError

@@ -34,7 +34,8 @@ def test_a_good_spec_loads(tmp_path):
 
 
 @pytest.mark.parametrize("doc, key_path, phrase", [
-    (_doc(part={"marks": 3}), "questions[0].parts[0].checks", "add up to 2, but the part is worth 3"),
+    (_doc(part={"marks": 3}), "questions[0].parts[0].checks",
+     "add up to 2, but the part is worth 3"),
     (_doc(part={"checks": [{"id": "g", "kind": "nope", "marks": 2}]}),
      "questions[0].parts[0].checks[0].kind", "unknown check kind 'nope'"),
     (_doc(part={"checks": [{"id": "g", "kind": "rnn_bptt.gradient", "marks": 2}]}),
