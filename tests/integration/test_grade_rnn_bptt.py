@@ -82,23 +82,24 @@ def test_by_hand_parts_show_the_students_answer(tmp_path):
     assert "derivation of dE/dV" not in answers["2c"]
 
 
-def test_only_3a_skips_fifteen_epochs_of_training_in_the_class_cell(tmp_path):
-    out = tmp_path / "full.json"
-    result = run_grade(str(FIXTURES / "trains_in_class_cell.ipynb"), "--only", "3a",
-                       "--full-json", str(out), "--quiet", cwd=tmp_path)
+def _grade_to_json(submission: Path, flag: str, tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / "out.json"
+    result = run_grade(str(submission), *args, flag, str(out), "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_only_3a_skips_fifteen_epochs_of_training_in_the_class_cell(tmp_path):
+    report = _grade_to_json(FIXTURES / "trains_in_class_cell.ipynb", "--full-json", tmp_path,
+                            "--only", "3a")
     assert [p["part_id"] for p in report["parts"]] == ["3a"]
     assert report["score"] == 8
     assert not any("time limit" in n for n in report["notes"])
 
 
 def test_gradescope_json_has_the_documented_fields(tmp_path):
-    out = tmp_path / "results.json"
-    result = run_grade(str(FIXTURES / "bptt_missing_recurrence.ipynb"), "--only", "3a,3b",
-                       "--json", str(out), "--quiet", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
+    data = _grade_to_json(FIXTURES / "bptt_missing_recurrence.ipynb", "--json", tmp_path,
+                          "--only", "3a,3b")
     assert data["score"] == 5 and data["max_score"] == 10
     assert {t["number"] for t in data["tests"]} == {"3a", "3b"}
     for test in data["tests"]:
