@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from graders.grading import grade
+    from graders.grading import GRADER_ERROR_NOTE, grade
     from graders.reports.gradescope import to_gradescope
     from graders.reports.markdown import render_markdown, render_summary
 
@@ -71,7 +71,7 @@ def _grade(args: argparse.Namespace) -> int:
     if not report.graded:
         print(f"grade: could not grade {args.submission}: {report.problem}", file=sys.stderr)
         return ExitCode.NOT_GRADED
-    if any("grader error" in n for n in report.notes):
+    if any(n.startswith(GRADER_ERROR_NOTE) for n in report.notes):
         return ExitCode.INTERNAL_ERROR
     return ExitCode.GRADED
 

@@ -57,17 +57,14 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path,
     for name, standin in files:
         source = data_dir / name if data_dir is not None else None
         if source is not None and source.is_file():
-            origin = "course data"
-            write = lambda target, s=source: shutil.copyfile(s, target)  # noqa: E731
+            origin, content = "course data", source.read_bytes()
         elif standin:
-            origin = "stand-in"
-            content = STANDINS[standin]()
-            write = lambda target, c=content: target.write_text(c, encoding="utf-8")  # noqa: E731
+            origin, content = "stand-in", STANDINS[standin]().encode("utf-8")
         else:
             continue
         for folder in (run_dir, run_dir / "data", run_dir.parent / "data"):
             folder.mkdir(parents=True, exist_ok=True)
-            write(folder / name)
+            (folder / name).write_bytes(content)
         staged.append(StagedFile(name=name, path=run_dir / name, origin=origin))
     return staged
 

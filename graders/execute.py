@@ -28,7 +28,6 @@ KERNEL_NAME = "nngrader-python"
 _QUIET_LOG = logging.getLogger("nngrader.kernel")
 _QUIET_LOG.setLevel(logging.CRITICAL)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_CELL_REF = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 REPLY_MIMETYPE = "application/vnd.nngrader.reply"
 
 
@@ -78,10 +77,6 @@ class CellRun:
     truncated: bool = False
     replies: list[str] = field(default_factory=list)
 
-    @property
-    def failed(self) -> bool:
-        return bool(self.error_name) or self.timed_out
-
 
 @dataclass
 class RunRecord:
@@ -92,7 +87,6 @@ class RunRecord:
     kernel_seconds: float = 0.0
     execution_seconds: float = 0.0
     dead: str = ""  # why the kernel is gone, when it is
-    not_run: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def cell_for_execution(self, execution_count: int | None) -> int | None:
@@ -100,13 +94,6 @@ class RunRecord:
             if execution_count is not None and cell.execution_count == execution_count:
                 return cell.number
         return None
-
-    def describe_traceback(self, text: str) -> str:
-        """A kernel traceback with 'Cell In[7], line 5' turned into 'code cell 3, line 5'."""
-        def rename(match: re.Match[str]) -> str:
-            number = self.cell_for_execution(int(match.group(1)))
-            return f"code cell {number}, line {match.group(2)}" if number else match.group(0)
-        return _CELL_REF.sub(rename, text)
 
 
 def kernel_environment(run_dir: Path) -> dict[str, str]:
@@ -168,10 +155,9 @@ class KernelSession:
     def run_cells(self, cells: Sequence[tuple[int, str]]) -> None:
         """Run (number, source) pairs in order, within the per-cell and whole-run limits."""
         started = time.perf_counter()
-        for position, (number, source) in enumerate(cells):
+        for number, source in cells:
             remaining = self.limits.run_seconds - (time.perf_counter() - started)
             if remaining <= 1 or not self.alive:
-                self.record.not_run.extend(n for n, _ in cells[position:])
                 if self.alive:
                     self.record.notes.append(
                         f"stopped before code cell {number}: the whole notebook may run for "

@@ -6,6 +6,7 @@ the trained state run it in full. Each group gets its own fresh kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import secrets
@@ -20,12 +21,16 @@ from types import ModuleType
 from graders import datafiles, prune
 from graders.checks import registry
 from graders.checks.base import CheckContext
+from graders.checks.registry import CheckFunction
 from graders.errors import InternalError, SubmissionError, UsageError
 from graders.execute import KernelSession, RunRecord
 from graders.kernel import KernelProxy
 from graders.notebook import Submission, read_submission
 from graders.results import CheckResult, GradeReport, PartResult
 from graders.spec import AssignmentSpec, PartSpec, load_assignment, references_root
+
+# Starts every note about a bug of ours; the CLI turns such a report into a non-zero exit.
+GRADER_ERROR_NOTE = "grader error"
 
 
 def grade(submission_path: str | Path, *, assignment: str | None = None,
@@ -145,24 +150,24 @@ class Grader:
         needed = sorted({n for p in parts for n in p.needs})
         with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
             self.timings["kernel_start"] += session.record.kernel_seconds
+            kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
             if mode == "definitions":
-                self._run_definitions(session, needed)
+                self._run_definitions(session, kernel, needed)
             else:
                 session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
             self.timings["execution"] += session.record.execution_seconds
             self._note_run(session.record)
-            kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
             started = time.perf_counter()
             graded = {p.id: self._grade_part(p, kernel, session.record, staged) for p in parts}
             self.timings["checks"] += time.perf_counter() - started
         return graded
 
-    def _run_definitions(self, session: KernelSession, needed: list[str]) -> None:
+    def _run_definitions(self, session: KernelSession, kernel: KernelProxy,
+                         needed: list[str]) -> None:
         skip = (*prune.DEFAULT_SKIP_CALLS, *self.spec.skip_calls)
         pruned = prune.prune_cells(self.submission.cells, needed, skip)
         session.run_cells([(p.cell.number, p.source) for p in pruned])
-        missing = [n for n, kind in KernelProxy(session, call_seconds=10).describe(needed).items()
-                   if kind == "missing"]
+        missing = [n for n, kind in kernel.describe(needed).items() if kind == "missing"]
         name_errors = any(c.error_name == "NameError" for c in session.record.cells)
         bound = prune.names_bound_anywhere(self.submission.cells)
         if session.alive and not (name_errors or any(n in bound for n in missing)):
@@ -195,28 +200,26 @@ class Grader:
         shared: dict[str, object] = {}
         checks = []
         for check in part.checks:
+            kind = registry.lookup(check.kind)
+            if kind is None:
+                raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
+            check = dataclasses.replace(check, params=kind.with_defaults(check.params))
             ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
                                reference=self.reference, data_files=staged, seed=self.seed,
                                shared=shared)
-            checks.append(self._run_check(ctx))
+            checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))
 
-    def _run_check(self, ctx: CheckContext) -> CheckResult:
+    def _run_check(self, ctx: CheckContext, function: CheckFunction) -> CheckResult:
         check = ctx.check
-        kind = registry.lookup(check.kind)
-        if kind is None:
-            raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
-        ctx_params = kind.with_defaults(check.params)
-        ctx.check = type(check)(**{**check.__dict__, "params": ctx_params})
         started = time.perf_counter()
         try:
-            outcome = kind.function(ctx)
+            outcome = function(ctx)
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the other checks
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self.notes.append(f"grader error in check {check.id}: {detail} (please report this; "
-                              "the check scored 0)")
-            self.internal_error = True
+            self.notes.append(f"{GRADER_ERROR_NOTE} in check {check.id}: {detail} (please "
+                              "report this; the check scored 0)")
             return CheckResult(check.id, check.title or check.id, check.marks, 0.0,
                                message=f"The grader itself failed on this check ({detail}). "
                                        "Your instructor has been told.",
@@ -229,8 +232,6 @@ class Grader:
             details={**outcome.details, "mistake": outcome.mistake},
             seconds=round(time.perf_counter() - started, 3),
         )
-
-    internal_error = False
 
     def _answer_for(self, part: PartSpec) -> str:
         """The cells from the first one matching the part's start pattern up to its stop."""

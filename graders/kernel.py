@@ -37,10 +37,10 @@ class StudentError:
     message: str
     frames: tuple[dict[str, Any], ...] = ()
 
-    def describe(self, where: str) -> str:
-        """'ValueError: ... (in code cell 4, line 12: `dEdW += ...`)'."""
-        text = f"{self.type}: {self.message}" if self.message else self.type
-        return f"{text}{where}"
+    @property
+    def text(self) -> str:
+        """'ValueError: shapes (11,) and (27,) not aligned'."""
+        return f"{self.type}: {self.message}" if self.message else self.type
 
 
 @dataclass

@@ -43,10 +43,6 @@ class Submission:
         found = value.get("assignment") if isinstance(value, dict) else None
         return found if isinstance(found, str) else None
 
-    def describe_cell(self, number: int) -> str:
-        return f"line block {number}" if self.format == "py" and len(self.code_cells) > 1 \
-            else ("the module" if self.format == "py" else f"code cell {number}")
-
 
 def read_submission(path: str | Path) -> Submission:
     """Read a .ipynb or .py submission. Raises SubmissionError saying why it cannot be read."""

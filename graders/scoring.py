@@ -30,7 +30,3 @@ def total_marks(parts: Iterable[_HasAwarded]) -> float:
 def total_available(parts: Iterable[_HasAwarded]) -> float:
     return round(sum(p.marks for p in parts), 2)
 
-
-def fraction_passed(passed: int, total: int) -> float:
-    """Share of sub-tests passed, 0 when there were none."""
-    return passed / total if total else 0.0

@@ -45,7 +45,6 @@ class CheckContext:
     data_files: dict[str, Path]
     seed: int
     shared: dict[str, Any]  # results shared by the checks of one part (e.g. a forward pass)
-    describe_cell: Any = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -80,6 +79,6 @@ def explain_reply(reply: Reply, doing: str, record: RunRecord) -> str:
                 if frame.get("text"):
                     where += f": {frame['text']}"
                 break
-        return f"Your code raised {reply.error.describe('')} while the grader tried to " \
+        return f"Your code raised {reply.error.text} while the grader tried to " \
                f"{doing}.{where}"
     return f"The grader could not {doing}: {reply.detail or reply.problem}."

@@ -46,7 +46,7 @@ def test_one_wrong_entry_in_a_large_matrix_is_caught_by_a_preferred_entry():
     wrong = grad.copy()
     wrong[3, 4] += 5.0
     result = check_gradient(analytic=wrong, loss_at=loss_at, rng=np.random.default_rng(2),
-                            prefer=np.abs(wrong - grad) + 0)
+                            prefer=np.abs(wrong - grad))
     assert not result.ok
 
 
