@@ -36,8 +36,20 @@ def make_origin_of_species_standin(min_chars: int = 200_000) -> str:
     return text
 
 
-STANDINS: dict[str, Callable[[], str]] = {
+def _nist36(part: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        from graders.datasets import nist36_standin
+
+        return nist36_standin(part)
+
+    return make
+
+
+STANDINS: dict[str, Callable[[], str | bytes]] = {
     "origin_of_species": make_origin_of_species_standin,
+    "nist36_train": _nist36("train"),
+    "nist36_valid": _nist36("valid"),
+    "nist36_test": _nist36("test"),
 }
 
 
@@ -59,7 +71,8 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path,
         if source is not None and source.is_file():
             origin, content = "course data", source.read_bytes()
         elif standin:
-            origin, content = "stand-in", STANDINS[standin]().encode("utf-8")
+            made = STANDINS[standin]()
+            origin, content = "stand-in", made.encode("utf-8") if isinstance(made, str) else made
         else:
             continue
         for folder in (run_dir, run_dir / "data", run_dir.parent / "data"):

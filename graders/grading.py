@@ -58,7 +58,11 @@ def _assignment_id(submission: Submission, given: str | None) -> str:
         return given
     if submission.assignment_id:
         return submission.assignment_id
-    from graders.spec import known_assignments
+    from graders.spec import assignment_for_file_name, known_assignments
+
+    by_name = assignment_for_file_name(submission.path.name)
+    if by_name:
+        return by_name
 
     raise UsageError(f"{submission.path}: which assignment is this? Pass --assignment ID "
                      f"(known: {', '.join(known_assignments()) or 'none'}).")

@@ -68,6 +68,17 @@ class KernelProxy:
         self.call_seconds = call_seconds
         self._token = "_" + secrets.token_hex(8)
         self._installed = False
+        self._defined: set[str] = set()
+
+    def define(self, source: str, names: list[str]) -> Reply:
+        """Define grader helpers (plain code, no secrets) once per kernel, as handles '$name'."""
+        key = f"{hash(source)}:{','.join(names)}"
+        if key in self._defined:
+            return Reply(results=[None])
+        reply = self.request([define_op(source, names)])
+        if reply.ok:
+            self._defined.add(key)
+        return reply
 
     def _install(self) -> str:
         code = (f"{self._token} = (lambda ns: (exec(compile({_HARNESS_SOURCE!r}, '<nngrader>', "
@@ -127,6 +138,21 @@ def set_op(target: str, value: Any) -> dict[str, Any]:
 
 def get_op(target: str) -> dict[str, Any]:
     return {"op": "get", "target": target}
+
+
+def put_op(store: str, value: Any) -> dict[str, Any]:
+    """Keep a grader value in the kernel under a handle, for later ops to use as Ref('$store')."""
+    return {"op": "put", "store": store, "value": encode(value)}
+
+
+def define_op(source: str, names: list[str]) -> dict[str, Any]:
+    """Define grader helper functions (no secrets: e.g. a training loop) as handles."""
+    return {"op": "define", "source": source, "names": names}
+
+
+def module_op(target: str) -> dict[str, Any]:
+    """Describe a torch.nn.Module as data: layer types, sizes, parameter counts."""
+    return {"op": "module", "target": target}
 
 
 def sweep_op(target: str, *, param: str, deltas: list[np.ndarray], call: str, args: list[Any],

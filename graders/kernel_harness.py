@@ -51,7 +51,7 @@ def make_wire(user_ns, shell):
             if value.dtype.kind not in "biufc":
                 return {"$object": "ndarray", "dtype": str(value.dtype), "repr": _short(value)}
             buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(value), allow_pickle=False)
+            np.save(buffer, value.copy(order="C"), allow_pickle=False)  # keeps 0-d arrays 0-d
             return {"$nd": base64.b64encode(buffer.getvalue()).decode("ascii")}
         if type(value) in (list, tuple):
             items = [encode(v, depth + 1) for v in value]
@@ -97,6 +97,17 @@ def make_wire(user_ns, shell):
             return {name: describe(name) for name in op["names"]}
         if kind == "sweep":
             return sweep(op)
+        if kind == "put":
+            handles[op["store"]] = decode(op["value"])
+            return None
+        if kind == "define":
+            namespace = {"np": np, "__name__": "nngrader_helpers"}
+            exec(compile(op["source"], "<nngrader>", "exec"), namespace)
+            for name in op["names"]:
+                handles[name] = namespace[name]
+            return None
+        if kind == "module":
+            return describe_module(resolve(op["target"]))
         raise ValueError(f"unknown op {kind!r}")
 
     def describe(name):
@@ -123,6 +134,26 @@ def make_wire(user_ns, shell):
         finally:
             setattr(obj, op["param"], base)
         return collected
+
+    def describe_module(module):
+        """A torch.nn.Module as data: its layers, their sizes and parameter counts."""
+        if not hasattr(module, "named_modules") or not hasattr(module, "parameters"):
+            return {"$object": type(module).__name__, "repr": _short(module)}
+        layers = []
+        for name, layer in module.named_modules():
+            if name == "" or any(True for _ in layer.children()):
+                continue
+            info = {"name": name, "type": type(layer).__name__,
+                    "parameters": int(sum(p.numel() for p in layer.parameters(recurse=False)))}
+            for attr in _LAYER_ATTRS:
+                value = getattr(layer, attr, None)
+                if isinstance(value, (int, float, bool, str)) or (
+                        isinstance(value, tuple) and all(isinstance(v, int) for v in value)):
+                    info[attr] = list(value) if isinstance(value, tuple) else value
+            layers.append(info)
+        return {"type": type(module).__name__, "layers": layers,
+                "parameters": int(sum(p.numel() for p in module.parameters())),
+                "trainable": int(sum(p.numel() for p in module.parameters() if p.requires_grad))}
 
     def _as_array(value):
         try:
@@ -169,6 +200,11 @@ def make_wire(user_ns, shell):
         publish_display_data({MIMETYPE: text})
 
     return run
+
+
+_LAYER_ATTRS = ("in_features", "out_features", "in_channels", "out_channels", "kernel_size",
+                "stride", "padding", "num_embeddings", "embedding_dim", "input_size",
+                "hidden_size", "num_layers", "batch_first", "bidirectional", "p", "negative_slope")
 
 
 class _Missing(Exception):

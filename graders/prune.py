@@ -29,7 +29,8 @@ class Statement:
     first_line: int  # 1-based, within the cell
     last_line: int
     binds: frozenset[str]
-    mutates: frozenset[str]
+    mutates: frozenset[str]  # changed in place: x.append(...), x[i] = ..., x.attr = ...
+    passed: frozenset[str]  # passed to a call, which may change them: np.random.shuffle(x)
     uses: frozenset[str]
     calls: frozenset[str]
     is_import: bool
@@ -78,6 +79,7 @@ def _describe(cell_index: int, node: ast.stmt) -> Statement:
         last_line=node.end_lineno or node.lineno,
         binds=frozenset(binds),
         mutates=frozenset() if is_definition else frozenset(_mutated_names(node)),
+        passed=frozenset() if is_definition else frozenset(_passed_names(node)),
         uses=frozenset(uses),
         calls=frozenset() if is_definition else frozenset(_called_names(node)),
         is_import=is_import,
@@ -116,13 +118,12 @@ def _root_name(node: ast.expr) -> str | None:
 
 def _mutated_names(node: ast.stmt) -> set[str]:
     """Names whose objects the statement may change in place: `x.append(...)`, `x[i] = ...`,
-    `x.attr = ...`, and names passed to a call (`np.random.shuffle(x)`)."""
+    `x.attr = ...`."""
     found: set[str] = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             if isinstance(sub.func, ast.Attribute):
                 found.add(_root_name(sub.func) or "")
-            found.update(a.id for a in sub.args if isinstance(a, ast.Name))
         elif isinstance(sub, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             for target in targets:
@@ -130,6 +131,11 @@ def _mutated_names(node: ast.stmt) -> set[str]:
                     found.add(_root_name(target) or "")
     found.discard("")
     return found
+
+
+def _passed_names(node: ast.stmt) -> set[str]:
+    return {a.id for sub in ast.walk(node) if isinstance(sub, ast.Call)
+            for a in (*sub.args, *(k.value for k in sub.keywords)) if isinstance(a, ast.Name)}
 
 
 def _called_names(node: ast.stmt) -> set[str]:
@@ -156,13 +162,17 @@ def select_statements(statements: Sequence[Statement], needed: Iterable[str],
     chosen: set[int] = {i for i, s in enumerate(statements) if s.is_import}
     # `np.array(x)` does not change `np`: calls on imported names are not mutations.
     imported = {n for s in statements if s.is_import for n in s.binds}
+    # Passing a function as an argument (`forward(h, params, 'output', softmax)`) leaves it as
+    # it was; passing data may change it.
+    defined = {n for s in statements if s.is_definition for n in s.binds}
     changed = True
     while changed:
         changed = False
         for i, s in enumerate(statements):
             if i in chosen or (s.calls & skip and not s.is_definition):
                 continue
-            if s.binds & wanted or (s.mutates - imported) & wanted:
+            if (s.binds & wanted or (s.mutates - imported) & wanted
+                    or (s.passed - imported - defined) & wanted):
                 chosen.add(i)
                 wanted |= s.uses
                 changed = True

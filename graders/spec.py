@@ -83,6 +83,7 @@ class AssignmentSpec:
     limits: Limits = Limits()
     skip_calls: tuple[str, ...] = ()
     support_files: tuple[str, ...] = ()
+    file_names: tuple[str, ...] = ()  # the original course's submission file names
 
     @property
     def parts(self) -> tuple[PartSpec, ...]:
@@ -122,6 +123,18 @@ def known_assignments() -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.parent.name for p in root.glob("*/spec.yaml"))
+
+
+def assignment_for_file_name(name: str) -> str | None:
+    """The assignment whose spec lists this submission file name (e.g. nn.py), if exactly one."""
+    found = []
+    for ident in known_assignments():
+        try:
+            if name in load_assignment(ident).file_names:
+                found.append(ident)
+        except SpecError:
+            continue
+    return found[0] if len(found) == 1 else None
 
 
 def load_assignment(assignment_id: str) -> AssignmentSpec:
@@ -203,7 +216,8 @@ class _Reader:
 
     def assignment(self, raw: Any) -> AssignmentSpec:
         data = self.mapping(raw, "")
-        allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files"}
+        allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files",
+                   "file_names"}
         self.only_keys(data, "", allowed)
         ident = self.ident(self.required(data, "", "id"), "id")
         if ident != self.path.parent.name:
@@ -228,6 +242,9 @@ class _Reader:
             support_files=tuple(self.support_file(s, f"support_files[{i}]")
                                 for i, s in enumerate(self.seq(data.get("support_files", []),
                                                                "support_files"))),
+            file_names=tuple(self.text(s, f"file_names[{i}]")
+                             for i, s in enumerate(self.seq(data.get("file_names", []),
+                                                            "file_names"))),
         )
 
     def unique(self, ids: list[str], key: str) -> None:

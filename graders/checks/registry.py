@@ -12,7 +12,8 @@ from graders.checks.base import CheckContext, Outcome
 CheckFunction = Callable[[CheckContext], Outcome]
 
 # Modules that register kinds when imported.
-_KIND_MODULES = ("graders.assignments.rnn_bptt",)
+_KIND_MODULES = ("graders.assignments.rnn_bptt", "graders.assignments.mlp_numpy",
+                 "graders.assignments.three_layer")
 
 
 @dataclass(frozen=True)
