@@ -585,6 +585,7 @@ def _batch_rows(batches: Any) -> tuple[list[tuple[np.ndarray, np.ndarray]] | Non
 
 @register("mlp_numpy.batches", required=("property",),
           mistakes=("not_defined", "crashed", "wrong_type", "not_partition", "same_buffer",
+                    "overlapping",
                     "with_replacement", "wrong_sizes", "unpaired", "not_random"))
 def check_batches(ctx: CheckContext) -> Outcome:
     """property: partition | sizes | pairing | differs."""
@@ -633,6 +634,12 @@ def _judge_partition(ids: list[int], n: int,
                               "(e.g. x[indices]).", mistake="same_buffer")
     if counts.max() > 1 or counts.min() == 0:
         repeated, missed = int((counts > 1).sum()), int((counts == 0).sum())
+        windows = [sorted(int(round(v)) for v in bx[:, 0]) for bx, _ in batches]
+        if all(w == list(range(w[0], w[0] + len(w))) for w in windows if w):
+            return Outcome.failed(
+                f"The batches are windows of consecutive rows that overlap: {repeated} examples "
+                f"appear more than once and {missed} never appear. Shuffle the row indices once "
+                "(np.random.permutation) and cut that into batches.", mistake="overlapping")
         replacement = repeated > 0 and missed > 0
         return Outcome.failed(
             f"The batches are not a partition of the data: {repeated} examples appear more than "
@@ -946,6 +953,11 @@ def check_autoencoder(ctx: CheckContext) -> Outcome:
         array = as_float_array(got)
         if array is not None and key.startswith("grad_b") and array.size == expected.size:
             array = array.reshape(expected.shape)
+        if array is not None and array.ndim == 2 and array.shape == expected.shape[::-1] \
+                and np.allclose(array.T, expected, rtol=1e-5, atol=1e-6):
+            return Outcome.failed(f"params['{key}'] is stored transposed: shape {array.shape}, "
+                                  f"but it must match its weight, {expected.shape}.",
+                                  mistake="transposed")
         comparison = compare_arrays(actual=array if array is not None else got,
                                     expected=expected, name=f"params['{key}']", rtol=1e-5,
                                     atol=1e-6)

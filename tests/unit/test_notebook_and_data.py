@@ -76,9 +76,10 @@ def test_strip_solutions_leaves_a_stub_at_the_marker_indent():
                                        "    raise NotImplementedError()")
 
 
-def test_committed_starter_is_built_from_the_master(root):
+@pytest.mark.parametrize("assignment", ["rnn_bptt", "mlp_numpy", "three_layer"])
+def test_committed_starter_is_built_from_the_master(root, assignment):
     from graders.handout import build_starter
 
-    built = build_starter(root / "reference_solutions/rnn_bptt/master.ipynb")
-    committed = nbformat.read(root / "assignments/rnn_bptt/starter.ipynb", as_version=4)
+    built = build_starter(root / f"reference_solutions/{assignment}/master.ipynb")
+    committed = nbformat.read(root / f"assignments/{assignment}/starter.ipynb", as_version=4)
     assert [c.source for c in built.cells] == [c.source for c in committed.cells]
