@@ -145,6 +145,11 @@ def put_op(store: str, value: Any) -> dict[str, Any]:
     return {"op": "put", "store": store, "value": encode(value)}
 
 
+def set_global_op(name: str, value: Any) -> dict[str, Any]:
+    """Give the notebook a global (e.g. the data X, y that real solutions read)."""
+    return {"op": "global", "name": name, "value": encode(value)}
+
+
 def define_op(source: str, names: list[str]) -> dict[str, Any]:
     """Define grader helper functions (no secrets: e.g. a training loop) as handles."""
     return {"op": "define", "source": source, "names": names}

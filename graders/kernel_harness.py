@@ -97,6 +97,9 @@ def make_wire(user_ns, shell):
             return {name: describe(name) for name in op["names"]}
         if kind == "sweep":
             return sweep(op)
+        if kind == "global":
+            user_ns[op["name"]] = decode(op["value"])
+            return None
         if kind == "put":
             handles[op["store"]] = decode(op["value"])
             return None

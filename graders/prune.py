@@ -165,11 +165,12 @@ def select_statements(statements: Sequence[Statement], needed: Iterable[str],
     # Passing a function as an argument (`forward(h, params, 'output', softmax)`) leaves it as
     # it was; passing data may change it.
     defined = {n for s in statements if s.is_definition for n in s.binds}
+    blocked = _blocked_statements(statements, skip)
     changed = True
     while changed:
         changed = False
         for i, s in enumerate(statements):
-            if i in chosen or (s.calls & skip and not s.is_definition):
+            if i in chosen or i in blocked:
                 continue
             if (s.binds & wanted or (s.mutates - imported) & wanted
                     or (s.passed - imported - defined) & wanted):
@@ -177,6 +178,23 @@ def select_statements(statements: Sequence[Statement], needed: Iterable[str],
                 wanted |= s.uses
                 changed = True
     return chosen
+
+
+def _blocked_statements(statements: Sequence[Statement], skip: set[str]) -> set[int]:
+    """Statements that never run: those calling a skipped name, and those that use a name only
+    such statements bind (`weights = train(...)` is skipped, so `print(score(X, *weights))`
+    would raise NameError)."""
+    blocked = {i for i, s in enumerate(statements) if s.calls & skip and not s.is_definition}
+    changed = True
+    while changed:
+        changed = False
+        available = {n for i, s in enumerate(statements) if i not in blocked for n in s.binds}
+        for i, s in enumerate(statements):
+            lost = {n for j in blocked for n in statements[j].binds} - available
+            if i not in blocked and not s.is_definition and s.uses & lost:
+                blocked.add(i)
+                changed = True
+    return blocked
 
 
 def prune_cells(cells: Sequence[Cell], needed: Iterable[str],

@@ -54,3 +54,26 @@ def test_line_numbers_are_preserved():
 
 def test_cell_that_does_not_parse_is_left_out():
     assert _kept("def broken(:\n    pass\n", ["broken"]) == ""
+
+
+SPIRAL_SCRIPT = '''X = make_data()
+def score(P, W):
+    return P @ W
+def train(H=100):
+    return fit(X, H)
+weights = train()
+print(score(X, weights))
+shuffle_in_place(X)
+'''
+
+
+def test_statement_using_what_only_a_skipped_call_binds_is_dropped():
+    kept = _kept(SPIRAL_SCRIPT, ["train"], skip=("train",))
+    assert "X = make_data()" in kept and "def train" in kept
+    assert "weights = train()" not in kept and "print(score" not in kept
+
+
+def test_data_passed_to_a_call_is_kept_but_a_function_passed_is_not_changed():
+    kept = _kept(SPIRAL_SCRIPT, ["train"], skip=("train",))
+    assert "shuffle_in_place(X)" in kept
+    assert "def score" not in kept

@@ -1,0 +1,57 @@
+"""three_layer: reference, starter, known-mistake fixtures and a solution written like the
+original course's, graded by the real `grade` command with exact marks and named mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "three_layer"
+FULL = {"1a": 5, "1b": 15, "2a": 4}
+
+# submission -> (marks per part, {(part, check): mistake named})
+EXPECTED = {
+    "reference_solutions/three_layer/master.ipynb": (FULL, {}),
+    "assignments/three_layer/starter.ipynb": ({"1a": 0, "1b": 0, "2a": 0},
+                                              {("1b", "train"): "crashed"}),
+    # Gradients summed, not averaged: only the loss is right, and training with them diverges.
+    "gradients_not_averaged": ({**FULL, "1a": 1, "1b": 3},
+                               {("1a", "layer3"): "not_averaged", ("1b", "train"): "too_low"}),
+    # No ReLU mask on the first layer's way back: dW1, db1 wrong, and training fails.
+    "gradients_no_relu_mask_layer1": ({**FULL, "1a": 3.5, "1b": 3},
+                                      {("1a", "layer1"): "no_relu_mask"}),
+    "autoencoder_no_output_mask": ({**FULL, "2a": 1}, {("2a", "decoder"): "no_relu_mask"}),
+    # H2 hard-coded to 100: right with the defaults, wrong shapes for H2=30.
+    "ignores_h2": ({**FULL, "1b": 12}, {("1b", "shapes"): "ignores_sizes"}),
+    # Updates written to new names: the initial weights come back.
+    "weights_never_updated": ({**FULL, "1b": 3}, {("1b", "fresh"): "too_low"}),
+    # As the original course's students wrote it: globals, W1 as H1 x D, 1-D biases, no gradient
+    # functions. Full marks for 1b; the functions only our handout asks for are missing.
+    "real_solution_style": ({"1a": 0, "1b": 15, "2a": 0}, {("1a", "loss"): "not_defined"}),
+}
+
+
+def _path(name: str) -> Path:
+    return ROOT / name if "/" in name else FIXTURES / f"{name}.ipynb"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_submission_gets_exactly_its_expected_marks(name, grade_full):
+    marks, mistakes = EXPECTED[name]
+    report = grade_full(_path(name), "--assignment", "three_layer", "--seed", "11")
+    assert {p["part_id"]: p["awarded"] for p in report["parts"] if not p["by_hand"]} == marks
+    found = {(p["part_id"], c["check_id"]): c["details"].get("mistake", "")
+             for p in report["parts"] for c in p["checks"]}
+    for where, mistake in mistakes.items():
+        assert found[where] == mistake
+
+
+def test_real_style_solution_is_measured_on_fresh_spiral_points(grade_full):
+    report = grade_full(_path("real_solution_style"), "--assignment", "three_layer",
+                        "--only", "1b", "--seed", "5")
+    fresh = next(c for c in report["parts"][0]["checks"] if c["check_id"] == "fresh")
+    assert "fresh spiral points" in fresh["message"] and fresh["fraction"] == 1
