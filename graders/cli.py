@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from graders.grading import GRADER_ERROR_NOTE, grade
     from graders.reports.gradescope import to_gradescope
-    from graders.reports.markdown import render_markdown, render_summary
+    from graders.reports.markdown import render_markdown, render_summary, write_figures
 
     only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else []
     report = grade(args.submission, assignment=args.assignment, only=only, data_dir=args.data,
@@ -66,7 +66,10 @@ def _grade(args: argparse.Namespace) -> int:
     if args.full_json:
         _write(args.full_json, json.dumps(report.to_dict(), indent=2))
     if args.report:
-        _write(args.report, render_markdown(report))
+        report_path = Path(args.report)
+        links = write_figures(report, report_path.with_name(report_path.stem + "_figures"),
+                              report_path.parent)
+        _write(args.report, render_markdown(report, links))
     print(render_summary(report) if args.quiet else render_markdown(report))
     if not report.graded:
         print(f"grade: could not grade {args.submission}: {report.problem}", file=sys.stderr)

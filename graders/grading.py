@@ -25,7 +25,7 @@ from graders.checks.registry import CheckFunction
 from graders.errors import InternalError, SubmissionError, UsageError
 from graders.execute import KernelSession, RunRecord
 from graders.kernel import KernelProxy
-from graders.notebook import Submission, read_submission
+from graders.notebook import Cell, Submission, read_submission
 from graders.results import CheckResult, GradeReport, PartResult
 from graders.spec import AssignmentSpec, PartSpec, load_assignment, references_root
 
@@ -129,8 +129,11 @@ class Grader:
                     results.update(self._grade_group(group, mode, run_dir, staged))
         for part in parts:
             if part.by_hand:
-                results[part.id] = PartResult(part_id=part.id, title=part.title, marks=part.marks,
-                                              by_hand=True, answer=self._answer_for(part))
+                cells = self._answer_cells(part)
+                results[part.id] = PartResult(
+                    part_id=part.id, title=part.title, marks=part.marks, by_hand=True,
+                    answer="\n\n".join(c.source for c in cells).strip(),
+                    figures=tuple(image for c in cells for image in c.images))
         self.timings["total"] = time.perf_counter() - started
         return GradeReport(
             assignment_id=self.spec.id, assignment_title=self.spec.title,
@@ -237,18 +240,18 @@ class Grader:
             seconds=round(time.perf_counter() - started, 3),
         )
 
-    def _answer_for(self, part: PartSpec) -> str:
+    def _answer_cells(self, part: PartSpec) -> list[Cell]:
         """The cells from the first one matching the part's start pattern up to its stop."""
         if part.answer is None:
-            return ""
+            return []
         start = re.compile(part.answer.start)
         stop = re.compile(part.answer.stop) if part.answer.stop else None
-        taken: list[str] = []
+        taken: list[Cell] = []
         for cell in self.submission.cells:
             if not taken and start.search(cell.source):
-                taken.append(cell.source)
+                taken.append(cell)
             elif taken:
                 if stop is not None and stop.search(cell.source):
                     break
-                taken.append(cell.source)
-        return "\n\n".join(taken).strip()
+                taken.append(cell)
+        return taken

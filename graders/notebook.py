@@ -24,6 +24,7 @@ class Cell:
     kind: str  # "code", "markdown" or "raw"
     source: str
     number: int = 0  # 1-based position among code cells (0 for other kinds)
+    images: tuple[str, ...] = ()  # base64 PNGs among the outputs saved in the notebook
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,22 @@ def _cells_from_raw(cells_raw: list[Any]) -> tuple[Cell, ...]:
         if kind == "code":
             number += 1
         cells.append(Cell(index=len(cells), kind=str(kind), source=str(source),
-                          number=number if kind == "code" else 0))
+                          number=number if kind == "code" else 0,
+                          images=_saved_images(raw.get("outputs"))))
     return tuple(cells)
+
+
+def _saved_images(outputs: Any) -> tuple[str, ...]:
+    """The PNG figures a code cell showed when the student last ran it."""
+    images = []
+    for output in outputs if isinstance(outputs, list) else []:
+        data = output.get("data") if isinstance(output, dict) else None
+        png = data.get("image/png") if isinstance(data, dict) else None
+        if isinstance(png, list):
+            png = "".join(str(p) for p in png)
+        if isinstance(png, str) and png.strip():
+            images.append(png.replace("\n", ""))
+    return tuple(images)
 
 
 def _cells_from_module(text: str) -> tuple[Cell, ...]:

@@ -62,6 +62,7 @@ class PartResult:
     checks: tuple[CheckResult, ...] = ()
     by_hand: bool = False
     answer: str = ""
+    figures: tuple[str, ...] = ()  # base64 PNGs the student's notebook showed in the answer
 
     @property
     def awarded(self) -> float:
@@ -82,6 +83,7 @@ class PartResult:
             "status": self.status.value,
             "by_hand": self.by_hand,
             "answer": self.answer,
+            "figures": list(self.figures),
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -94,6 +96,7 @@ class PartResult:
             checks=tuple(CheckResult.from_dict(c) for c in data["checks"]),
             by_hand=data["by_hand"],
             answer=data.get("answer", ""),
+            figures=tuple(data.get("figures", ())),
         )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import os
+from pathlib import Path
+
 from graders.results import CheckResult, GradeReport, PartResult
 
 
@@ -30,11 +34,17 @@ def render_check(check: CheckResult) -> list[str]:
     return lines
 
 
-def render_part(part: PartResult) -> list[str]:
+def render_part(part: PartResult, figure_links: dict[str, list[str]] | None = None) -> list[str]:
     if part.by_hand:
         lines = [f"### {part.part_id}. {part.title} ({_marks(part.marks)} marks, graded by hand)"]
         answer = part.answer.strip() or "(no answer found in the notebook)"
         lines += ["", "Your answer, as the grader found it:", "", "```text", answer[:4000], "```"]
+        links = (figure_links or {}).get(part.part_id, [])
+        if links:
+            lines += ["", "Figures from your notebook:", ""]
+            lines += [f"![{part.part_id} figure {i}]({link})" for i, link in enumerate(links, 1)]
+        elif part.figures:
+            lines += ["", f"({len(part.figures)} figure(s) in the notebook; see the full report)"]
         return lines
     lines = [f"### {part.part_id}. {part.title}: {_marks(part.awarded)} / {_marks(part.marks)}"]
     for check in part.checks:
@@ -42,7 +52,24 @@ def render_part(part: PartResult) -> list[str]:
     return lines
 
 
-def render_markdown(report: GradeReport) -> str:
+def write_figures(report: GradeReport, folder: Path, relative_to: Path) -> dict[str, list[str]]:
+    """Save the by-hand parts' figures as PNG files; part id -> links relative to the report."""
+    links: dict[str, list[str]] = {}
+    for part in report.parts:
+        for i, png in enumerate(part.figures, 1):
+            try:
+                data = base64.b64decode(png, validate=True)
+            except ValueError:
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{part.part_id}-{i}.png"
+            target.write_bytes(data)
+            links.setdefault(part.part_id, []).append(
+                os.path.relpath(target, relative_to).replace(os.sep, "/"))
+    return links
+
+
+def render_markdown(report: GradeReport, figure_links: dict[str, list[str]] | None = None) -> str:
     title = report.assignment_title or report.assignment_id
     lines = [f"# {title}: marks report", "",
              f"Submission: `{report.submission}`  "]
@@ -54,7 +81,7 @@ def render_markdown(report: GradeReport) -> str:
               f"Random seed: {report.seed} (regrade with `--seed {report.seed}` to repeat "
               "these inputs)"]
     for part in report.parts:
-        lines += [""] + render_part(part)
+        lines += [""] + render_part(part, figure_links)
     if report.notes:
         lines += ["", "## Notes from running your notebook", ""]
         lines += [f"- {note}" for note in report.notes]

@@ -29,3 +29,9 @@ def grade_full(tmp_path: Path) -> Callable[..., dict]:
         return json.loads(out.read_text())
 
     return grade
+
+
+@pytest.fixture
+def grade_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """grade_cli(*args, cwd=folder) runs `grade` and returns the completed process."""
+    return run_grade

@@ -55,3 +55,38 @@ def test_real_style_solution_is_measured_on_fresh_spiral_points(grade_full):
                         "--only", "1b", "--seed", "5")
     fresh = next(c for c in report["parts"][0]["checks"] if c["check_id"] == "fresh")
     assert "fresh spiral points" in fresh["message"] and fresh["fraction"] == 1
+
+
+def _png() -> str:
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_report_shows_the_figures_of_a_part_graded_by_hand(tmp_path, grade_cli):
+    import nbformat
+
+    nb = nbformat.read(ROOT / "reference_solutions/three_layer/master.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "for H1, H2 in" in c.source)
+    png = _png()
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})] * 2
+    submission = tmp_path / "with_figures.ipynb"
+    nbformat.write(nb, submission)
+    result = grade_cli(str(submission), "--only", "1c", "--report", "out/report.md", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "out/report.md").read_text()
+    assert "![1c figure 1](report_figures/1c-1.png)" in report
+    assert "![1c figure 2](report_figures/1c-2.png)" in report
+    saved = (tmp_path / "out/report_figures/1c-1.png").read_bytes()
+    assert saved.startswith(b"\x89PNG")
