@@ -15,8 +15,15 @@ from typing import Any
 import numpy as np
 
 from graders import datasets
+from graders.assignments.mlp_numpy_kernel import nng_probe_loss
 from graders.checks.base import CheckContext, Outcome
-from graders.checks.compare import as_float_array, compare_arrays, describe_value
+from graders.checks.compare import (
+    as_float_array,
+    compare_arrays,
+    describe_value,
+    gradient_array,
+    is_transposed,
+)
 from graders.checks.gradient import central_differences
 from graders.checks.registry import register
 from graders.kernel import Ref, call_op, get_op, put_op
@@ -41,13 +48,6 @@ def _request(ctx: CheckContext, ops: list[dict[str, Any]], doing: str,
         mistake = "not_defined" if reply.problem == "missing" else "crashed"
         return None, Outcome.failed(ctx.explain(reply, doing), mistake=mistake)
     return reply.results, None
-
-
-def _once(ctx: CheckContext, key: str, compute: Any) -> Any:
-    """Share one computation among the checks of a part (they see the same student calls)."""
-    if key not in ctx.shared:
-        ctx.shared[key] = compute()
-    return ctx.shared[key]
 
 
 def _compare(actual: Any, expected: np.ndarray, name: str, *, rtol: float = 1e-6,
@@ -214,7 +214,7 @@ def _forward_case(ctx: CheckContext) -> dict[str, Any]:
                                          "transposed"))
 def check_forward(ctx: CheckContext) -> Outcome:
     """forward returns activation(X @ W + b), with the activation it is given."""
-    case = _once(ctx, "forward", lambda: _forward_case(ctx))
+    case = ctx.once("forward", lambda: _forward_case(ctx))
     if case["failure"]:
         return case["failure"]
     _, out, params, _, out_tanh = case["results"]
@@ -235,7 +235,7 @@ def check_forward(ctx: CheckContext) -> Outcome:
                                                "wrong_values"))
 def check_forward_cache(ctx: CheckContext) -> Outcome:
     """params['cache_' + name] = (X, pre_act, post_act)."""
-    case = _once(ctx, "forward", lambda: _forward_case(ctx))
+    case = ctx.once("forward", lambda: _forward_case(ctx))
     if case["failure"]:
         return case["failure"]
     params = case["results"][2]
@@ -270,7 +270,7 @@ def _softmax_case(ctx: CheckContext) -> dict[str, Any]:
                                                 "wrong_shape", "wrong_nonfinite", "wrong_values",
                                                 "whole_matrix", "by_column"))
 def check_softmax_values(ctx: CheckContext) -> Outcome:
-    case = _once(ctx, "softmax", lambda: _softmax_case(ctx))
+    case = ctx.once("softmax", lambda: _softmax_case(ctx))
     if case["failure"]:
         return case["failure"]
     x, got = case["x"], case["results"][0]
@@ -295,7 +295,7 @@ def check_softmax_values(ctx: CheckContext) -> Outcome:
                                                 "wrong_values"))
 def check_softmax_stable(ctx: CheckContext) -> Outcome:
     """Rows of logits near +1000, near -1000, and spanning both in one matrix."""
-    case = _once(ctx, "softmax", lambda: _softmax_case(ctx))
+    case = ctx.once("softmax", lambda: _softmax_case(ctx))
     if case["failure"]:
         return case["failure"]
     big, got = case["big"], as_float_array(case["results"][2])
@@ -321,7 +321,7 @@ def check_softmax_stable(ctx: CheckContext) -> Outcome:
                                               "wrong_values"))
 def check_softmax_pure(ctx: CheckContext) -> Outcome:
     """Adding a constant to each row changes nothing, and the input array is left unchanged."""
-    case = _once(ctx, "softmax", lambda: _softmax_case(ctx))
+    case = ctx.once("softmax", lambda: _softmax_case(ctx))
     if case["failure"]:
         return case["failure"]
     x, (plain, shifted, _, after) = case["x"], (case["results"][0], case["results"][1],
@@ -375,7 +375,7 @@ def _loss_pair(case: dict[str, Any]) -> tuple[Any, Any, Outcome | None]:
                                             "per_example", "sign_flipped", "wrong_values",
                                             "wrong_nonfinite", "wrong_shape"))
 def check_total_loss(ctx: CheckContext) -> Outcome:
-    case = _once(ctx, "loss", lambda: _loss_case(ctx))
+    case = ctx.once("loss", lambda: _loss_case(ctx))
     if case["failure"]:
         return case["failure"]
     loss, _, failure = _loss_pair(case)
@@ -408,7 +408,7 @@ def check_total_loss(ctx: CheckContext) -> Outcome:
                                           "count", "wrong_values", "wrong_nonfinite",
                                           "wrong_shape"))
 def check_accuracy(ctx: CheckContext) -> Outcome:
-    case = _once(ctx, "loss", lambda: _loss_case(ctx))
+    case = ctx.once("loss", lambda: _loss_case(ctx))
     if case["failure"]:
         return case["failure"]
     _, acc, failure = _loss_pair(case)
@@ -498,12 +498,8 @@ def _judge_gradient(case: dict[str, Any], key: str, activation: str) -> Outcome 
         return Outcome.failed(f"{label} was not set{where}: backwards must store "
                               "params['grad_W' + name] and params['grad_b' + name] and return "
                               "grad_X.", mistake="not_set")
-    array = as_float_array(got)
-    if array is not None and key.startswith("grad_b") and array.size == expected.size:
-        array = array.reshape(expected.shape)  # a (1, out) bias gradient still updates b
-    if array is not None and array.ndim == 2 and array.shape == expected.shape[::-1] \
-            and expected.shape[0] != expected.shape[1] and np.allclose(array.T, expected,
-                                                                       rtol=1e-5, atol=1e-6):
+    array = gradient_array(got, expected)
+    if is_transposed(array, expected, rtol=1e-5, atol=1e-6):
         return Outcome.failed(f"{label} is stored transposed{where}: it has shape "
                               f"{array.shape} but must match its weight, {expected.shape}. "
                               "grad_W = X.T @ delta_pre.", mistake="transposed")
@@ -542,7 +538,7 @@ def check_backwards(ctx: CheckContext) -> Outcome:
     gradient = ctx.params["gradient"]
     keys = [k for g, ks in BACKWARDS_KEYS.items() if gradient in (g, "all") for k in ks]
     for activation in ctx.params["activations"]:
-        case = _once(ctx, f"backwards-{activation}", lambda a=activation: _backwards_case(ctx, a))
+        case = ctx.once(f"backwards-{activation}", lambda a=activation: _backwards_case(ctx, a))
         if case["failure"]:
             return case["failure"]
         for key in keys:
@@ -589,7 +585,7 @@ def _batch_rows(batches: Any) -> tuple[list[tuple[np.ndarray, np.ndarray]] | Non
                     "with_replacement", "wrong_sizes", "unpaired", "not_random"))
 def check_batches(ctx: CheckContext) -> Outcome:
     """property: partition | sizes | pairing | differs."""
-    case = _once(ctx, "batches", lambda: _batches_case(ctx))
+    case = ctx.once("batches", lambda: _batches_case(ctx))
     if case["failure"]:
         return case["failure"]
     n, size = case["n"], case["size"]
@@ -654,16 +650,14 @@ def _judge_partition(ids: list[int], n: int,
 
 
 def _probe_gradient(w: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    """The exact gradient of nng_probe_loss (mlp_numpy_kernel.py)."""
+    """The exact gradient of nng_probe_loss (the function the kernel's helper defines)."""
     rows, cols = w.shape
     weights = np.arange(1, rows * cols + 1).reshape(rows, cols) / (rows * cols)
     return {"W": np.cos(w) * weights + np.sum(b), "b": b ** 2 + np.sum(w)}
 
 
 def _probe_loss(w: np.ndarray, b: np.ndarray) -> float:
-    rows, cols = w.shape
-    weights = np.arange(1, rows * cols + 1).reshape(rows, cols) / (rows * cols)
-    return float(np.sum(np.sin(w) * weights) + np.sum(b ** 3) / 3.0 + np.sum(w) * np.sum(b))
+    return nng_probe_loss({"W": w, "b": b})
 
 
 def _numgrad_case(ctx: CheckContext) -> dict[str, Any]:
@@ -682,7 +676,7 @@ def _numgrad_case(ctx: CheckContext) -> dict[str, Any]:
                     "wrong_values", "wrong_shape", "wrong_nonfinite", "not_restored"))
 def check_numerical_gradients(ctx: CheckContext) -> Outcome:
     """property: values (central differences of a known loss) | restores (params unchanged)."""
-    case = _once(ctx, "numgrad", lambda: _numgrad_case(ctx))
+    case = ctx.once("numgrad", lambda: _numgrad_case(ctx))
     if case["failure"]:
         return case["failure"]
     w, b = case["w"], case["b"]
@@ -851,7 +845,7 @@ def check_torch_model(ctx: CheckContext) -> Outcome:
     """property: structure (layers) | shape (outputs on a probe batch) | trains (accuracy of
     the student's model after the grader's short Adam run; the student's own training is not
     rerun)."""
-    case = _once(ctx, "torch", lambda: _torch_case(ctx))
+    case = ctx.once("torch", lambda: _torch_case(ctx))
     if case["failure"]:
         return case["failure"]
     kind, prop = ctx.params["model"], ctx.params["property"]
@@ -924,7 +918,7 @@ def _autoencoder_case(ctx: CheckContext) -> dict[str, Any]:
 def check_autoencoder(ctx: CheckContext) -> Outcome:
     """property: init (four layers' shapes) | loss (total squared error) | gradients (all four
     layers against central differences)."""
-    case = _once(ctx, "autoencoder", lambda: _autoencoder_case(ctx))
+    case = ctx.once("autoencoder", lambda: _autoencoder_case(ctx))
     if case["failure"]:
         return case["failure"]
     prop = ctx.params["property"]
@@ -950,11 +944,8 @@ def check_autoencoder(ctx: CheckContext) -> Outcome:
             return Outcome.failed(f"params['{key}'] was not set: layer {layer!r} is skipped in "
                                   "the backward chain. Call backwards for every layer, from "
                                   "'output' down to 'layer1'.", mistake="layer_skipped")
-        array = as_float_array(got)
-        if array is not None and key.startswith("grad_b") and array.size == expected.size:
-            array = array.reshape(expected.shape)
-        if array is not None and array.ndim == 2 and array.shape == expected.shape[::-1] \
-                and np.allclose(array.T, expected, rtol=1e-5, atol=1e-6):
+        array = gradient_array(got, expected)
+        if is_transposed(array, expected, rtol=1e-5, atol=1e-6):
             return Outcome.failed(f"params['{key}'] is stored transposed: shape {array.shape}, "
                                   f"but it must match its weight, {expected.shape}.",
                                   mistake="transposed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +50,12 @@ class CheckContext:
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.check.params)
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Compute a result once for all the checks of a part (they share the student calls)."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
     def rng(self, *salt: object) -> np.random.Generator:
         """A generator seeded by the run's seed and this check, so reports are reproducible."""

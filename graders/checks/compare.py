@@ -92,3 +92,21 @@ def worst_entries_table(actual: np.ndarray, expected: np.ndarray, count: int = 5
         label = str(tuple(int(i) for i in index)) if actual.ndim else "()"
         rows.append(f"    {label:<14}{actual.ravel()[flat]:>14.6g}{expected.ravel()[flat]:>14.6g}")
     return "\n".join(rows)
+
+
+def gradient_array(value: Any, expected: np.ndarray) -> np.ndarray | None:
+    """A student's gradient as a float array; a bias gradient given as (n,) where (1, n) is
+    expected, or the other way round, is reshaped (either updates the bias)."""
+    array = as_float_array(value)
+    if (array is not None and array.shape != expected.shape and 1 in (array.ndim, expected.ndim)
+            and array.squeeze().shape == expected.squeeze().shape):
+        return array.reshape(expected.shape)
+    return array
+
+
+def is_transposed(array: np.ndarray | None, expected: np.ndarray, *, rtol: float,
+                  atol: float) -> bool:
+    """True when the array is the expected (non-square) matrix, transposed."""
+    return (array is not None and array.ndim == 2 and expected.ndim == 2
+            and array.shape == expected.shape[::-1] and expected.shape[0] != expected.shape[1]
+            and bool(np.allclose(array.T, expected, rtol=rtol, atol=atol)))

@@ -34,3 +34,22 @@ def test_value_mismatch_lists_the_worst_entry_first():
     result = compare_arrays(actual=actual, expected=EXPECTED, name="g", rtol=1e-6, atol=1e-9)
     first_row = result.table.splitlines()[1]
     assert first_row.split()[0:2] == ["(1,", "2)"]
+
+
+def test_bias_gradient_as_row_or_vector_is_reshaped_to_the_expected_shape():
+    from graders.checks.compare import gradient_array
+
+    expected = np.arange(3.0)
+    assert gradient_array(np.arange(3.0).reshape(1, 3), expected).shape == (3,)
+    assert gradient_array(np.arange(3.0), expected.reshape(1, 3)).shape == (1, 3)
+    assert gradient_array(np.ones((2, 3)), np.ones((3, 2))).shape == (2, 3)  # not a bias
+
+
+def test_transposed_matrix_is_recognised_but_a_square_one_is_not():
+    from graders.checks.compare import is_transposed
+
+    w = np.arange(6.0).reshape(2, 3)
+    assert is_transposed(w.T, w, rtol=1e-9, atol=0)
+    assert not is_transposed(w.T + 1, w, rtol=1e-9, atol=0)
+    square = np.arange(4.0).reshape(2, 2)
+    assert not is_transposed(square.T, square, rtol=1e-9, atol=0)
