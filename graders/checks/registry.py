@@ -13,7 +13,7 @@ CheckFunction = Callable[[CheckContext], Outcome]
 
 # Modules that register kinds when imported.
 _KIND_MODULES = ("graders.assignments.rnn_bptt", "graders.assignments.mlp_numpy",
-                 "graders.assignments.three_layer")
+                 "graders.assignments.three_layer", "graders.assignments.lstm_gates")
 
 
 @dataclass(frozen=True)

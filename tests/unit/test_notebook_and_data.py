@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -76,7 +77,19 @@ def test_strip_solutions_leaves_a_stub_at_the_marker_indent():
                                        "    raise NotImplementedError()")
 
 
-@pytest.mark.parametrize("assignment", ["rnn_bptt", "mlp_numpy", "three_layer"])
+def test_markdown_solution_becomes_a_prompt_and_the_rest_stays():
+    from graders.handout import MD_PROMPT, strip_markdown_solutions
+
+    source = "**Why?**\n<!-- BEGIN SOLUTION -->\nBecause.\n<!-- END SOLUTION -->\nMore."
+    assert strip_markdown_solutions(source) == f"**Why?**\n{MD_PROMPT}\nMore."
+
+
+def _assignments_with_masters() -> list[str]:
+    root = Path(__file__).resolve().parents[2]
+    return sorted(p.parent.name for p in (root / "reference_solutions").glob("*/master.ipynb"))
+
+
+@pytest.mark.parametrize("assignment", _assignments_with_masters())
 def test_committed_starter_is_built_from_the_master(root, assignment):
     from graders.handout import build_starter
 

@@ -1,0 +1,56 @@
+"""lstm_gates: reference, starter and known-mistake fixtures graded by the real `grade` command,
+with exact marks and the mistake each message names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "lstm_gates"
+FULL = {"2a": 4.5, "2b": 1, "2c": 2}
+
+# submission -> (marks per part, {(part, check): mistake named})
+EXPECTED = {
+    "reference_solutions/lstm_gates/master.ipynb": (FULL, {}),
+    "assignments/lstm_gates/starter.ipynb": ({"2a": 0, "2b": 0, "2c": 0},
+                                             {("2a", "gates-i"): "not_defined"}),
+    # h_t = tanh(C_t): wrong for i and ii (o_t ~ 0.007), right within tolerance for iii.
+    "forgot_output_gate": ({**FULL, "2a": 3.5}, {("2a", "states-i"): "wrong_values",
+                                                 ("2a", "states-ii"): "wrong_values"}),
+    "input_order_reversed": ({**FULL, "2a": 0}, {("2a", "gates-iii"): "wrong_values"}),
+    "rounds_small_gates_to_zero": ({**FULL, "2a": 3.5}, {("2a", "gates-i"): "wrong_values"}),
+    "targets_missed": ({**FULL, "2b": 0, "2c": 0}, {("2b", "reaches"): "too_far",
+                                                    ("2c", "reaches"): "too_far"}),
+    "other_forms_right": (FULL, {}),
+}
+
+
+def _path(name: str) -> Path:
+    return ROOT / name if "/" in name else FIXTURES / f"{name}.ipynb"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_submission_gets_exactly_its_expected_marks(name, grade_full):
+    marks, mistakes = EXPECTED[name]
+    report = grade_full(_path(name), "--assignment", "lstm_gates", "--seed", "11")
+    assert {p["part_id"]: p["awarded"] for p in report["parts"] if not p["by_hand"]} == marks
+    found = {(p["part_id"], c["check_id"]): c["details"].get("mistake", "")
+             for p in report["parts"] for c in p["checks"]}
+    for where, mistake in mistakes.items():
+        assert found[where] == mistake
+
+
+def test_missed_target_message_gives_the_state_reached_and_the_gates(grade_full):
+    report = grade_full(_path("targets_missed"), "--only", "2c")
+    message = report["parts"][0]["checks"][0]["message"]
+    assert "h_t = 0.02956" in message and "target" in message and "o_t = 0.9933" in message
+
+
+def test_explanations_go_to_the_human_grader(grade_full):
+    report = grade_full(_path("forgot_output_gate"), "--only", "2a-relations")
+    part = report["parts"][0]
+    assert part["by_hand"] and "output gate is nearly shut" in part["answer"]
