@@ -50,7 +50,15 @@ STANDINS: dict[str, Callable[[], str | bytes]] = {
     "nist36_train": _nist36("train"),
     "nist36_valid": _nist36("valid"),
     "nist36_test": _nist36("test"),
+    "mnist_pkl": lambda: _datasets().mnist_pkl_standin(),
+    "autoencoder_net": lambda: _datasets().autoencoder_net_standin(),
 }
+
+
+def _datasets():  # imported on use: scikit-learn and scipy are slow to load
+    from graders import datasets
+
+    return datasets
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -70,3 +71,59 @@ def nist36_standin(part: str) -> bytes:
     buffer = io.BytesIO()
     savemat(buffer, {f"{part}_data": split.x, f"{part}_labels": labels})
     return buffer.getvalue()
+
+
+def digits28(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """All 1,797 scikit-learn digits enlarged to 28x28 (bilinear), as (N, 784) in [0, 1] and
+    their labels, shuffled by `seed`: MNIST-sized inputs that need no download."""
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = np.clip(zoom(bunch.images / 16.0, (1, 3.5, 3.5), order=1), 0.0, 1.0)
+    order = np.random.default_rng(seed).permutation(len(images))
+    return images.reshape(len(images), -1)[order], bunch.target[order].astype(np.int64)
+
+
+def mnist_pkl_standin() -> bytes:
+    """A stand-in for the course's mnist.pkl in its real format (a pickled tuple of
+    (images, labels) for training, validation and test), made from digits28: 1,297 training
+    digits, 250 for validation and 250 for testing. Written by the grader; only the student's
+    kernel reads it."""
+    import pickle
+
+    x, y = digits28(seed=28)
+    x = x.astype(np.float32)
+    splits = ((x[:1297], y[:1297]), (x[1297:1547], y[1297:1547]), (x[1547:], y[1547:]))
+    return pickle.dumps(splits, protocol=4)
+
+
+@functools.lru_cache(maxsize=1)
+def autoencoder_net_standin() -> bytes:
+    """A stand-in for the course's autoencoder.net: a 784-50-3-50-784 network of the handout's
+    Network class trained briefly on digits28, saved in that class's own file format."""
+    import contextlib
+    import importlib.util
+    import tempfile
+    from pathlib import Path
+
+    from graders.spec import assignments_root
+
+    path = assignments_root() / "autoencoders" / "Network.py"
+    module_spec = importlib.util.spec_from_file_location("nngrader_handout_network", path)
+    assert module_spec is not None and module_spec.loader is not None
+    network = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(network)
+    x, _ = digits28(seed=28)
+    state = np.random.get_state()
+    np.random.seed(3)
+    try:
+        net = network.Network([784, 50, 3, 50, 784], type="Bernoulli")
+        with contextlib.redirect_stdout(io.StringIO()):
+            net.SGD(x[:1000], x[:1000], lrate=1.0, epochs=20, batch_size=10)
+    finally:
+        np.random.set_state(state)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "autoencoder.net"
+        net.Save(str(target))
+        return target.read_bytes()

@@ -161,7 +161,7 @@ class Grader:
             if mode == "definitions":
                 self._run_definitions(session, kernel, needed)
             else:
-                session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
+                session.run_cells([(c.number, c.source) for c in self._full_run_cells()])
             self.timings["execution"] += session.record.execution_seconds
             self._note_run(session.record)
             started = time.perf_counter()
@@ -186,6 +186,17 @@ class Grader:
         session.record.mode = "full"
         if session.alive:
             session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
+
+    def _full_run_cells(self) -> list[Cell]:
+        """The code cells a full run executes: all, or those before the first cell (of any
+        kind) that matches one of the spec's full_run_stops_before patterns."""
+        patterns = [re.compile(p, re.MULTILINE) for p in self.spec.full_run_stops_before]
+        for cell in self.submission.cells:
+            if any(p.search(cell.source) for p in patterns):
+                self.notes.append(f"parts that need the notebook's state ran it up to cell "
+                                  f"{cell.index + 1} (the rest is not needed for them)")
+                return [c for c in self.submission.code_cells if c.index < cell.index]
+        return list(self.submission.code_cells)
 
     def _note_run(self, record: RunRecord) -> None:
         for cell in record.cells:

@@ -160,6 +160,11 @@ def module_op(target: str) -> dict[str, Any]:
     return {"op": "module", "target": target}
 
 
+def instances_op(*type_names: str) -> dict[str, Any]:
+    """The notebook's globals whose class has one of these names: {name: class name}."""
+    return {"op": "instances", "types": list(type_names)}
+
+
 def sweep_op(target: str, *, param: str, deltas: list[np.ndarray], call: str, args: list[Any],
              collect: str) -> dict[str, Any]:
     return {"op": "sweep", "target": target, "param": param, "deltas": encode(deltas),

@@ -111,6 +111,10 @@ def make_wire(user_ns, shell):
             return None
         if kind == "module":
             return describe_module(resolve(op["target"]))
+        if kind == "instances":
+            wanted = set(op["types"])
+            return {name: type(value).__name__ for name, value in list(user_ns.items())
+                    if not name.startswith("_") and type(value).__name__ in wanted}
         raise ValueError(f"unknown op {kind!r}")
 
     def describe(name):

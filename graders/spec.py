@@ -84,6 +84,10 @@ class AssignmentSpec:
     skip_calls: tuple[str, ...] = ()
     support_files: tuple[str, ...] = ()
     file_names: tuple[str, ...] = ()  # the original course's submission file names
+    # Parts that run the whole notebook stop before the first cell matching one of these
+    # (e.g. the cell that loads a supplied network over the student's, or a later question's
+    # long training).
+    full_run_stops_before: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[PartSpec, ...]:
@@ -217,7 +221,7 @@ class _Reader:
     def assignment(self, raw: Any) -> AssignmentSpec:
         data = self.mapping(raw, "")
         allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files",
-                   "file_names"}
+                   "file_names", "full_run_stops_before"}
         self.only_keys(data, "", allowed)
         ident = self.ident(self.required(data, "", "id"), "id")
         if ident != self.path.parent.name:
@@ -245,6 +249,10 @@ class _Reader:
             file_names=tuple(self.text(s, f"file_names[{i}]")
                              for i, s in enumerate(self.seq(data.get("file_names", []),
                                                             "file_names"))),
+            full_run_stops_before=tuple(
+                self.pattern(s, f"full_run_stops_before[{i}]")
+                for i, s in enumerate(self.seq(data.get("full_run_stops_before", []),
+                                               "full_run_stops_before"))),
         )
 
     def unique(self, ids: list[str], key: str) -> None:
@@ -331,15 +339,17 @@ class _Reader:
     def answer(self, raw: Any, key: str) -> AnswerLocator:
         data = self.mapping(raw, key)
         self.only_keys(data, key, {"start", "stop"})
-        start = self.text(self.required(data, key, "start"), f"{key}.start")
-        stop = data.get("stop", "")
-        for name, pattern in (("start", start), ("stop", stop)):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise self.fail(f"{key}.{name}",
-                                f"is not a valid regular expression ({exc})") from exc
+        start = self.pattern(self.required(data, key, "start"), f"{key}.start")
+        stop = self.pattern(data.get("stop", ""), f"{key}.stop") if data.get("stop") else ""
         return AnswerLocator(start=start, stop=stop)
+
+    def pattern(self, value: Any, key: str) -> str:
+        text = self.text(value, key)
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise self.fail(key, f"is not a valid regular expression ({exc})") from exc
+        return text
 
     def check(self, raw: Any, key: str) -> CheckSpec:
         from graders.checks import registry

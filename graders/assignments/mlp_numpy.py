@@ -28,7 +28,8 @@ from graders.checks.gradient import central_differences
 from graders.checks.registry import register
 from graders.kernel import Ref, call_op, get_op, put_op
 
-HELPER_SOURCE = (Path(__file__).parent / "mlp_numpy_kernel.py").read_text(encoding="utf-8")
+HELPER_SOURCE = "\n\n".join((Path(__file__).parent / name).read_text(encoding="utf-8")
+                              for name in ("mlp_numpy_kernel.py", "torch_kernel.py"))
 HELPER_NAMES = re.findall(r"^def (nng_\w+)", HELPER_SOURCE, flags=re.MULTILINE)
 # The grader's activations inside the kernel, by the reference's names.
 KERNEL_ACTIVATION = {"sigmoid": "sigmoid", "linear": "$nng_linear", "tanh": "$nng_tanh",

@@ -63,14 +63,6 @@ def nng_train_numpy(forward, backwards, softmax, sigmoid, params, x, y, batches,
     return {k: params[k] for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
 
 
-def nng_torch_forward(model, x, shape):
-    import torch
-
-    with torch.no_grad():
-        inputs = torch.as_tensor(x, dtype=torch.float32).reshape(shape)
-        return model(inputs).detach().double().numpy()
-
-
 def nng_enlarge(x, block):
     """8x8 images (rows of 64) to (8*block)x(8*block), each pixel a block: less to send."""
     if block == 1:

@@ -13,7 +13,8 @@ CheckFunction = Callable[[CheckContext], Outcome]
 
 # Modules that register kinds when imported.
 _KIND_MODULES = ("graders.assignments.rnn_bptt", "graders.assignments.mlp_numpy",
-                 "graders.assignments.three_layer", "graders.assignments.lstm_gates")
+                 "graders.assignments.three_layer", "graders.assignments.lstm_gates",
+                 "graders.assignments.autoencoders")
 
 
 @dataclass(frozen=True)
