@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", help="comma-separated parts or questions, e.g. 3a,3b")
     parser.add_argument("--data", help="folder with the course's own data files")
     parser.add_argument("--json", help="write Gradescope results.json here")
-    parser.add_argument("--report", help="write the Markdown report here")
+    parser.add_argument("--report", help="write the report here: a .html file is one page with "
+                        "the figures inline; any other name gets Markdown, figures beside it")
     parser.add_argument("--full-json", help="write the complete report (all details) here")
     parser.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
     parser.add_argument("--quiet", action="store_true", help="print only the totals")
@@ -65,7 +66,11 @@ def _grade(args: argparse.Namespace) -> int:
         _write(args.json, json.dumps(to_gradescope(report), indent=2))
     if args.full_json:
         _write(args.full_json, json.dumps(report.to_dict(), indent=2))
-    if args.report:
+    if args.report and Path(args.report).suffix.lower() in (".html", ".htm"):
+        from graders.reports.html import render_html
+
+        _write(args.report, render_html(report))
+    elif args.report:
         report_path = Path(args.report)
         links = write_figures(report, report_path.with_name(report_path.stem + "_figures"),
                               report_path.parent)

@@ -132,7 +132,7 @@ class Grader:
                 cells = self._answer_cells(part)
                 results[part.id] = PartResult(
                     part_id=part.id, title=part.title, marks=part.marks, by_hand=True,
-                    answer="\n\n".join(c.source for c in cells).strip(),
+                    answer="\n\n".join(c.as_markdown() for c in cells if c.source.strip()),
                     figures=tuple(image for c in cells for image in c.images))
         self.timings["total"] = time.perf_counter() - started
         return GradeReport(

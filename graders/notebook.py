@@ -26,6 +26,17 @@ class Cell:
     number: int = 0  # 1-based position among code cells (0 for other kinds)
     images: tuple[str, ...] = ()  # base64 PNGs among the outputs saved in the notebook
 
+    def as_markdown(self) -> str:
+        """Markdown cells as they are; code in a fenced block, so answers read as one text."""
+        return fenced(self.source, "python") if self.kind == "code" else self.source
+
+
+def fenced(text: str, info: str = "") -> str:
+    """text in a Markdown code fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
 
 @dataclass(frozen=True)
 class Submission:

@@ -102,9 +102,13 @@ def check_network(ctx: CheckContext) -> Outcome:
 
 def _judge_reconstruction(ctx: CheckContext, case: dict[str, Any]) -> Outcome:
     ref, state, images = ctx.reference, case["state"], case["images"]
-    if images is None or images.ndim != 2 or images.shape[1] != state["sizes"][0]:
-        return Outcome.failed(f"The network's input size {state['sizes'][0]} does not fit the "
-                              "784-pixel images, so nothing can be reconstructed.",
+    if images is None or images.ndim != 2:
+        return Outcome.failed("The grader could not read the digits from mnist.pkl with the "
+                              "handout's mnist_loader.", mistake="crashed")
+    if images.shape[1] != state["sizes"][0] or state["sizes"][-1] != images.shape[1]:
+        return Outcome.failed(f"The network maps {state['sizes'][0]} inputs to "
+                              f"{state['sizes'][-1]} outputs; reconstructing a {images.shape[1]}"
+                              "-pixel image needs the image's size at both ends.",
                               mistake="wrong_sizes")
     try:
         with np.errstate(all="ignore"):
@@ -264,10 +268,22 @@ def _pool_kernel(layer: dict[str, Any]) -> Any:
     return kernel[0] if isinstance(kernel, list) and kernel else kernel
 
 
+def _encoder_end(names: list[str]) -> int:
+    """Where the decoder starts: the first upsampling step or the fourth convolution."""
+    convs = 0
+    for index, name in enumerate(names):
+        if name in ("convtranspose2d", "upsample", "interpolate", "upsamplingnearest2d"):
+            return index
+        convs += name == "conv2d"
+        if convs == 4:
+            return index
+    return len(names)
+
+
 def _judge_conv_encoder(layers: list[dict[str, Any]], case: dict[str, Any]) -> Outcome:
     names = [_op_name(lay) for lay in layers]
-    first_up = names.index("convtranspose2d") if "convtranspose2d" in names else len(names)
-    encoder, enc_names = layers[:first_up], names[:first_up]
+    encoder_end = _encoder_end(names)
+    encoder, enc_names = layers[:encoder_end], names[:encoder_end]
     convs = [lay for lay, n in zip(encoder, enc_names, strict=True) if n == "conv2d"]
     channels = [(c.get("in_channels"), c.get("out_channels")) for c in convs]
     if channels != [(1, 16), (16, 32), (32, 64)]:

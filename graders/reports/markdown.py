@@ -6,6 +6,7 @@ import base64
 import os
 from pathlib import Path
 
+from graders.notebook import fenced
 from graders.results import CheckResult, GradeReport, PartResult
 
 
@@ -38,7 +39,7 @@ def render_part(part: PartResult, figure_links: dict[str, list[str]] | None = No
     if part.by_hand:
         lines = [f"### {part.part_id}. {part.title} ({_marks(part.marks)} marks, graded by hand)"]
         answer = part.answer.strip() or "(no answer found in the notebook)"
-        lines += ["", "Your answer, as the grader found it:", "", "```text", answer[:4000], "```"]
+        lines += ["", "Your answer, as the grader found it:", "", fenced(answer[:4000], "text")]
         links = (figure_links or {}).get(part.part_id, [])
         if links:
             lines += ["", "Figures from your notebook:", ""]

@@ -1,0 +1,97 @@
+"""autoencoders: reference, starter and known-mistake fixtures graded by the real `grade` command,
+with exact marks and the mistake each message names; the HTML report a TA marks from."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "autoencoders"
+FULL = {"1a": 3, "2.1": 4, "2.2": 4, "2.3": 3, "2.4": 3, "2.5": 1}
+
+# submission -> (marks per part, {(part, check): mistake named}); one mistake per part.
+EXPECTED = {
+    "reference_solutions/autoencoders/master.ipynb": (FULL, {}),
+    "assignments/autoencoders/starter.ipynb": (
+        dict.fromkeys(FULL, 0), {("1a", "depth"): "not_found", ("2.1", "layers"): "not_defined"}),
+    "mistakes_a": ({"1a": 2, "2.1": 3, "2.2": 3, "2.3": 1, "2.4": 2, "2.5": 0},
+                   {("1a", "depth"): "too_shallow", ("2.1", "activations"): "not_selu",
+                    ("2.2", "decoder"): "no_transposed", ("2.3", "value"): "summed_over_batch",
+                    ("2.4", "recurrent"): "no_recurrent", ("2.5", "count"): "wrong_count"}),
+    "mistakes_b": ({"1a": 2, "2.1": 3, "2.2": 3, "2.3": 1, "2.4": 2, "2.5": 0},
+                   {("1a", "sizes"): "wrong_sizes", ("2.1", "activations"): "sigmoid_in_model",
+                    ("2.2", "shape"): "wrong_shape", ("2.3", "value"): "argument_as_sigma",
+                    ("2.4", "shape"): "wrong_shape"}),
+    "mistakes_c": ({**FULL, "1a": 2, "2.1": 3, "2.3": 2},
+                   {("1a", "trained"): "not_trained", ("2.1", "loss"): "no_sigmoid",
+                    ("2.3", "gradient"): "no_gradient"}),
+    "mistakes_d": ({**FULL, "1a": 1}, {("1a", "sizes"): "wrong_sizes",
+                                       ("1a", "trained"): "wrong_sizes"}),
+    # AddLayer on an empty Network named `ae`, functional SELU and pooling, squared error of
+    # sigmoid(logits) summed, an LSTM with one logit, the count as np.int64.
+    "other_forms_right": (FULL, {}),
+}
+
+
+def _path(name: str) -> Path:
+    return ROOT / name if "/" in name else FIXTURES / f"{name}.ipynb"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_submission_gets_exactly_its_expected_marks(name, grade_full):
+    marks, mistakes = EXPECTED[name]
+    report = grade_full(_path(name), "--assignment", "autoencoders", "--seed", "11")
+    assert {p["part_id"]: p["awarded"] for p in report["parts"] if not p["by_hand"]} == marks
+    found = {(p["part_id"], c["check_id"]): c["details"].get("mistake", "")
+             for p in report["parts"] for c in p["checks"]}
+    for where, mistake in mistakes.items():
+        assert found[where] == mistake
+
+
+def test_the_network_loaded_in_1d_is_not_mistaken_for_the_students(grade_full):
+    # The master reuses `net` for the supplied network; the grader stops before that cell.
+    report = grade_full(_path("mistakes_a"), "--only", "1a", "--seed", "2")
+    depth = next(c for c in report["parts"][0]["checks"] if c["check_id"] == "depth")
+    assert "[784, 3, 784]" in depth["message"]
+    assert any("ran it up to cell" in note for note in report["notes"])
+
+
+def _png() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.scatter([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_html_report_shows_answers_and_figures_inline_for_the_human_grader(tmp_path, grade_cli):
+    nb = nbformat.read(ROOT / "reference_solutions/autoencoders/master.ipynb", as_version=4)
+    png = _png()
+    for marker in ("picks = [int(", "codes = codes_of(net, train_in, 2)"):
+        cell = next(c for c in nb.cells if marker in c.source)
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    comparison = next(c for c in nb.cells if "**Comparison (2.2):**" in c.source)
+    comparison.source += "\n\nSharper strokes. <script>alert('x')</script>"
+    submission = tmp_path / "with_figures.ipynb"
+    nbformat.write(nb, submission)
+    result = grade_cli(str(submission), "--only", "1b,1c,2.2-comparison", "--report",
+                       "out/report.html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out/report.html").read_text()
+    assert page.count(f"src='data:image/png;base64,{png}'") == 2
+    assert "1b: figure 1" in page and "1c: figure 1" in page
+    assert "Sharper strokes." in page and "<script>" not in page
+    assert "&lt;script&gt;" in page
