@@ -3,7 +3,7 @@
     python benchmarks/bench_grade_whole.py [SUBMISSION ...] [--repeat N]
 
 Default: a correct nn.py module (mlp_numpy, must grade in under 20 s), the mlp_numpy master
-notebook and the three_layer master notebook.
+notebook, and the three_layer, lstm_gates and autoencoders master notebooks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from graders import grade
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = [ROOT / "tests/fixtures/mlp_numpy/nn.py",
             ROOT / "reference_solutions/mlp_numpy/master.ipynb",
-            ROOT / "reference_solutions/three_layer/master.ipynb"]
+            ROOT / "reference_solutions/three_layer/master.ipynb",
+            ROOT / "reference_solutions/lstm_gates/master.ipynb",
+            ROOT / "reference_solutions/autoencoders/master.ipynb"]
 
 
 def main() -> None:
