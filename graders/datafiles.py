@@ -7,11 +7,14 @@ set, because the handout filters characters by their position in the sorted set)
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from graders import datasets
 
 # The lower-cased characters of the course's origin_of_species.txt, in sorted order. The handout
 # keeps positions 25 and up (after inserting '\0'), so the stand-in must have exactly these.
@@ -36,29 +39,14 @@ def make_origin_of_species_standin(min_chars: int = 200_000) -> str:
     return text
 
 
-def _nist36(part: str) -> Callable[[], bytes]:
-    def make() -> bytes:
-        from graders.datasets import nist36_standin
-
-        return nist36_standin(part)
-
-    return make
-
-
 STANDINS: dict[str, Callable[[], str | bytes]] = {
     "origin_of_species": make_origin_of_species_standin,
-    "nist36_train": _nist36("train"),
-    "nist36_valid": _nist36("valid"),
-    "nist36_test": _nist36("test"),
-    "mnist_pkl": lambda: _datasets().mnist_pkl_standin(),
-    "autoencoder_net": lambda: _datasets().autoencoder_net_standin(),
+    "nist36_train": functools.partial(datasets.nist36_standin, "train"),
+    "nist36_valid": functools.partial(datasets.nist36_standin, "valid"),
+    "nist36_test": functools.partial(datasets.nist36_standin, "test"),
+    "mnist_pkl": datasets.mnist_pkl_standin,
+    "autoencoder_net": datasets.autoencoder_net_standin,
 }
-
-
-def _datasets():  # imported on use: scikit-learn and scipy are slow to load
-    from graders import datasets
-
-    return datasets
 
 
 @dataclass(frozen=True)

@@ -193,9 +193,11 @@ class Grader:
         patterns = [re.compile(p, re.MULTILINE) for p in self.spec.full_run_stops_before]
         for cell in self.submission.cells:
             if any(p.search(cell.source) for p in patterns):
-                self.notes.append(f"parts that need the notebook's state ran it up to cell "
-                                  f"{cell.index + 1} (the rest is not needed for them)")
-                return [c for c in self.submission.code_cells if c.index < cell.index]
+                before = [c for c in self.submission.code_cells if c.index < cell.index]
+                self.notes.append(f"parts that need the notebook's state ran code cells 1 to "
+                                  f"{len(before)} only (the cells after them are not needed "
+                                  "for those parts)")
+                return before
         return list(self.submission.code_cells)
 
     def _note_run(self, record: RunRecord) -> None:

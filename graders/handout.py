@@ -9,49 +9,44 @@ rendered) and becomes a prompt for the student's own answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
-MD_BEGIN = re.compile(r"^\s*<!--\s*BEGIN SOLUTION\s*-->\s*$")
+MD_BEGIN = re.compile(r"^(\s*)<!--\s*BEGIN SOLUTION\s*-->\s*$")
 MD_END = re.compile(r"^\s*<!--\s*END SOLUTION\s*-->\s*$")
 MD_PROMPT = "_Write your answer here._"
 
 
-def strip_solutions(source: str) -> str:
+def _replace_regions(source: str, begin: re.Pattern[str], end: re.Pattern[str],
+                     stub: Callable[[str], list[str]]) -> str:
+    """Each region from a `begin` line to an `end` line becomes stub(indent of the begin line)."""
     out: list[str] = []
     inside = False
     for line in source.splitlines():
-        begin = BEGIN.match(line)
-        if begin and not inside:
+        opened = begin.match(line)
+        if opened and not inside:
             inside = True
-            out.append(f"{begin.group(1)}# YOUR CODE HERE")
-            out.append(f"{begin.group(1)}raise NotImplementedError()")
-        elif inside and END.match(line):
+            out += stub(opened.group(1))
+        elif inside and end.match(line):
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError("a '### BEGIN SOLUTION' has no matching '### END SOLUTION'")
+        raise ValueError(f"a {begin.pattern!r} line has no matching {end.pattern!r} line")
     return "\n".join(out)
+
+
+def strip_solutions(source: str) -> str:
+    return _replace_regions(source, BEGIN, END, lambda indent: [
+        f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"])
 
 
 def strip_markdown_solutions(source: str) -> str:
-    out: list[str] = []
-    inside = False
-    for line in source.splitlines():
-        if MD_BEGIN.match(line) and not inside:
-            inside = True
-            out.append(MD_PROMPT)
-        elif inside and MD_END.match(line):
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError("a '<!-- BEGIN SOLUTION -->' has no matching '<!-- END SOLUTION -->'")
-    return "\n".join(out)
+    return _replace_regions(source, MD_BEGIN, MD_END, lambda indent: [MD_PROMPT])
 
 
 def build_starter(master: Path) -> nbformat.NotebookNode:

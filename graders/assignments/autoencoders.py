@@ -10,40 +10,27 @@ never rerun for the PyTorch models; the Network autoencoder is measured as the n
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from graders.checks.base import CheckContext, Outcome
+from graders.checks.base import CheckContext, KernelHelpers, Outcome
 from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
 from graders.kernel import Ref, call_op, instances_op, module_op
 
-HELPER_SOURCE = "\n\n".join((Path(__file__).parent / name).read_text(encoding="utf-8")
-                            for name in ("autoencoders_kernel.py", "torch_kernel.py"))
-HELPER_NAMES = re.findall(r"^def (nng_\w+)", HELPER_SOURCE, flags=re.MULTILINE)
+HELPERS = KernelHelpers.from_files(Path(__file__).parent, "autoencoders_kernel.py",
+                                   "torch_kernel.py")
 IMAGE = 784
 
-
-def _request(ctx: CheckContext, ops: list[dict[str, Any]], doing: str,
-             timeout: float | None = None) -> tuple[list[Any] | None, Outcome | None]:
-    defined = ctx.kernel.define(HELPER_SOURCE, HELPER_NAMES)
-    if not defined.ok:
-        return None, Outcome.failed(ctx.explain(defined, "set up its helpers"), mistake="crashed")
-    reply = ctx.kernel.request(ops, timeout=timeout)
-    if not reply.ok:
-        mistake = "not_defined" if reply.problem == "missing" else "crashed"
-        return None, Outcome.failed(ctx.explain(reply, doing), mistake=mistake)
-    return reply.results, None
 
 
 # ------------------------------------------------------------ question 1: the Network class
 
 
 def _network_case(ctx: CheckContext) -> dict[str, Any]:
-    found, failure = _request(ctx, [instances_op("Network")], "look for your Network")
+    found, failure = ctx.request(HELPERS, [instances_op("Network")], "look for your Network")
     if failure:
         return {"failure": failure}
     names = list(found[0]) if isinstance(found[0], dict) else []
@@ -55,7 +42,7 @@ def _network_case(ctx: CheckContext) -> dict[str, Any]:
             mistake="not_found")}
     ops = [call_op("$nng_network_state", Ref(n)) for n in names]
     ops.append(call_op("$nng_mnist_images", 1, int(ctx.params["images"])))
-    results, failure = _request(ctx, ops, "read your network's layers and weights")
+    results, failure = ctx.request(HELPERS, ops, "read your network's layers and weights")
     if failure:
         return {"failure": failure}
     states = {n: s for n, s in zip(names, results[:-1], strict=True) if isinstance(s, dict)}
@@ -156,10 +143,10 @@ def _op_name(op: dict[str, Any]) -> str:
 def _model_case(ctx: CheckContext, model: str) -> dict[str, Any]:
     cls, args, shape, dtype = MODELS[model]
     handle = f"nng_{model}"
-    results, failure = _request(ctx, [call_op(cls, *args, store=handle, want=False),
-                                      module_op(f"${handle}"),
-                                      call_op("$nng_torch_ops", Ref(f"${handle}"))],
-                                f"build your model ({cls}({', '.join(map(str, args))}))")
+    results, failure = ctx.request(HELPERS, [call_op(cls, *args, store=handle, want=False),
+                                         module_op(f"${handle}"),
+                                         call_op("$nng_torch_ops", Ref(f"${handle}"))],
+                                   f"build your model ({cls}({', '.join(map(str, args))}))")
     if failure:
         return {"failure": failure}
     description, ops = results[1], results[2]
@@ -170,9 +157,8 @@ def _model_case(ctx: CheckContext, model: str) -> dict[str, Any]:
     rng = ctx.rng("probe", model)
     probe = (rng.integers(0, args[0], size=shape) if dtype == "long"
              else rng.random(shape))
-    output, out_failure = _request(ctx, [call_op("$nng_torch_forward", Ref(f"${handle}"), probe,
-                                                 list(shape), dtype)],
-                                   f"run {cls} on a batch shaped {shape}")
+    forward = call_op("$nng_torch_forward", Ref(f"${handle}"), probe, list(shape), dtype)
+    output, out_failure = ctx.request(HELPERS, [forward], f"run {cls} on a batch shaped {shape}")
     layers = ops if isinstance(ops, list) else description["layers"]
     return {"cls": cls, "layers": [layer for layer in layers if isinstance(layer, dict)],
             "traced": isinstance(ops, list), "description": description,
@@ -383,8 +369,8 @@ def check_loss(ctx: CheckContext) -> Outcome:
     rng = ctx.rng("loss")
     logits = rng.standard_normal((4, IMAGE)) * 2.0
     images = rng.random((4, IMAGE))
-    results, failure = _request(ctx, [call_op("$nng_torch_value", Ref(function), logits, images)],
-                                f"call {function}(logits, images)")
+    value_op = call_op("$nng_torch_value", Ref(function), logits, images)
+    results, failure = ctx.request(HELPERS, [value_op], f"call {function}(logits, images)")
     if failure:
         return failure
     value = results[0]
@@ -420,7 +406,7 @@ def _kl_case(ctx: CheckContext) -> dict[str, Any]:
                 moved = [mu.copy(), logvar.copy()]
                 moved[which][index] += sign * step
                 ops.append(call_op("$nng_torch_value", Ref(function), *moved))
-    results, failure = _request(ctx, ops, f"call {function}(mu, logvar)")
+    results, failure = ctx.request(HELPERS, ops, f"call {function}(mu, logvar)")
     return {"results": results, "failure": failure, "mu": mu, "logvar": logvar, "step": step}
 
 

@@ -8,7 +8,6 @@ mlp_numpy_kernel.py and decide nothing.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from graders import datasets
 from graders.assignments.mlp_numpy_kernel import nng_probe_loss
-from graders.checks.base import CheckContext, Outcome
+from graders.checks.base import CheckContext, KernelHelpers, Outcome
 from graders.checks.compare import (
     as_float_array,
     compare_arrays,
@@ -28,27 +27,14 @@ from graders.checks.gradient import central_differences
 from graders.checks.registry import register
 from graders.kernel import Ref, call_op, get_op, put_op
 
-HELPER_SOURCE = "\n\n".join((Path(__file__).parent / name).read_text(encoding="utf-8")
-                              for name in ("mlp_numpy_kernel.py", "torch_kernel.py"))
-HELPER_NAMES = re.findall(r"^def (nng_\w+)", HELPER_SOURCE, flags=re.MULTILINE)
+HELPERS = KernelHelpers.from_files(Path(__file__).parent, "mlp_numpy_kernel.py",
+                                   "torch_kernel.py")
 # The grader's activations inside the kernel, by the reference's names.
 KERNEL_ACTIVATION = {"sigmoid": "sigmoid", "linear": "$nng_linear", "tanh": "$nng_tanh",
                      "relu": "$nng_relu"}
 KERNEL_DERIV = {"sigmoid": "$nng_sigmoid_deriv", "linear": "$nng_linear_deriv",
                 "tanh": "$nng_tanh_deriv", "relu": "$nng_relu_deriv"}
 
-
-def _request(ctx: CheckContext, ops: list[dict[str, Any]], doing: str,
-             timeout: float | None = None) -> tuple[list[Any] | None, Outcome | None]:
-    """Run ops after making sure the helpers exist; (results, None) or (None, failed Outcome)."""
-    defined = ctx.kernel.define(HELPER_SOURCE, HELPER_NAMES)
-    if not defined.ok:
-        return None, Outcome.failed(ctx.explain(defined, "set up its helpers"), mistake="crashed")
-    reply = ctx.kernel.request(ops, timeout=timeout)
-    if not reply.ok:
-        mistake = "not_defined" if reply.problem == "missing" else "crashed"
-        return None, Outcome.failed(ctx.explain(reply, doing), mistake=mistake)
-    return reply.results, None
 
 
 def _compare(actual: Any, expected: np.ndarray, name: str, *, rtol: float = 1e-6,
@@ -70,8 +56,8 @@ def _initialised(ctx: CheckContext,
     ops += [call_op("initialize_weights", i, o, Ref("$nng_init"), name, want=False)
             for i, o, name in sizes]
     ops.append(get_op("$nng_init"))
-    results, failure = _request(ctx, ops, "call initialize_weights(in_size, out_size, params, "
-                                "name)")
+    results, failure = ctx.request(HELPERS, ops,
+                                   "call initialize_weights(in_size, out_size, params, name)")
     if failure:
         return None, failure
     params = results[-1]
@@ -189,7 +175,7 @@ def _judge_xavier(w: np.ndarray, in_size: int, out_size: int) -> Outcome | None:
                                          "wrong_nonfinite", "wrong_values"))
 def check_sigmoid(ctx: CheckContext) -> Outcome:
     x = np.concatenate([np.linspace(-8, 8, 17), [-40.0, 40.0, -700.0, 700.0]]).reshape(3, 7)
-    results, failure = _request(ctx, [call_op("sigmoid", x)], "call sigmoid(x)")
+    results, failure = ctx.request(HELPERS, [call_op("sigmoid", x)], "call sigmoid(x)")
     if failure:
         return failure
     wrong = _compare(results[0], ctx.reference.sigmoid(x), "sigmoid(x)", rtol=1e-7, atol=1e-12)
@@ -205,7 +191,7 @@ def _forward_case(ctx: CheckContext) -> dict[str, Any]:
            get_op("$nng_fwd"),
            put_op("nng_fwd2", {"W": w, "b": b}),
            call_op("forward", x, Ref("$nng_fwd2"), "", Ref("$nng_tanh"))]
-    results, failure = _request(ctx, ops, "call forward(X, params, name, activation)")
+    results, failure = ctx.request(HELPERS, ops, "call forward(X, params, name, activation)")
     pre = x @ w + b
     return {"x": x, "pre": pre, "results": results, "failure": failure}
 
@@ -263,7 +249,7 @@ def _softmax_case(ctx: CheckContext) -> dict[str, Any]:
     ops = [call_op("softmax", x), call_op("softmax", x + shift), call_op("softmax", big),
            put_op("nng_sm", x.copy()), call_op("softmax", Ref("$nng_sm"), want=False),
            get_op("$nng_sm")]
-    results, failure = _request(ctx, ops, "call softmax(x)")
+    results, failure = ctx.request(HELPERS, ops, "call softmax(x)")
     return {"x": x, "shift": shift, "big": big, "results": results, "failure": failure}
 
 
@@ -357,8 +343,8 @@ def _loss_case(ctx: CheckContext) -> dict[str, Any]:
     labels[:k] = np.arange(k)
     y = np.eye(k)[labels]
     probs = ctx.reference.softmax(rng.standard_normal((n, k)) * 2)
-    results, failure = _request(ctx, [call_op("compute_loss_and_acc", y, probs)],
-                                "call compute_loss_and_acc(y, probs)")
+    results, failure = ctx.request(HELPERS, [call_op("compute_loss_and_acc", y, probs)],
+                                   "call compute_loss_and_acc(y, probs)")
     returned = results[0] if results else None
     return {"y": y, "probs": probs, "returned": returned, "failure": failure}
 
@@ -459,8 +445,8 @@ def _backwards_case(ctx: CheckContext, activation: str) -> dict[str, Any]:
            call_op("backwards", delta_out, Ref("$nng_bw"), "output", Ref("$nng_linear_deriv")),
            call_op("backwards", dh1, Ref("$nng_bw"), "layer1", Ref(KERNEL_DERIV[activation])),
            get_op("$nng_bw")]
-    results, failure = _request(ctx, ops, "call backwards(delta, params, name, "
-                                "activation_deriv)")
+    results, failure = ctx.request(HELPERS, ops, "call backwards(delta, params, name, "
+                                   "activation_deriv)")
 
     def loss_with(**change: np.ndarray) -> float:
         values = {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2, **change}
@@ -560,7 +546,7 @@ def _batches_case(ctx: CheckContext) -> dict[str, Any]:
     y[:, 0] = np.arange(n)
     y[np.arange(n), 1 + np.arange(n) % 3] = 1.0
     ops = [call_op("$nng_as_list", Ref("get_random_batches"), x, y, size) for _ in range(2)]
-    results, failure = _request(ctx, ops, "call get_random_batches(x, y, batch_size)")
+    results, failure = ctx.request(HELPERS, ops, "call get_random_batches(x, y, batch_size)")
     return {"n": n, "size": size, "results": results, "failure": failure}
 
 
@@ -668,7 +654,7 @@ def _numgrad_case(ctx: CheckContext) -> dict[str, Any]:
     ops = [put_op("nng_ng", params),
            call_op("numerical_gradients", Ref("$nng_probe_loss"), Ref("$nng_ng")),
            get_op("$nng_ng")]
-    results, failure = _request(ctx, ops, "call numerical_gradients(loss_fn, params)")
+    results, failure = ctx.request(HELPERS, ops, "call numerical_gradients(loss_fn, params)")
     return {"w": w, "b": b, "results": results, "failure": failure}
 
 
@@ -751,8 +737,9 @@ def check_trains(ctx: CheckContext) -> Outcome:
     op = call_op("$nng_train_numpy", Ref("forward"), Ref("backwards"), Ref("softmax"),
                  Ref("sigmoid"), params, train.x, train.one_hot, batches,
                  float(p["learning_rate"]))
-    results, failure = _request(ctx, [op], "train a network with your forward, backwards and "
-                                "softmax", timeout=max(ctx.kernel.call_seconds, 120))
+    results, failure = ctx.request(HELPERS, [op],
+                                   "train a network with your forward, backwards and softmax",
+                                   timeout=max(ctx.kernel.call_seconds, 120))
     if failure:
         return failure
     trained = results[0]
@@ -800,8 +787,8 @@ def _torch_case(ctx: CheckContext) -> dict[str, Any]:
            call_op("$nng_torch_train", Ref("$nng_model2"), train.x, train.labels, valid.x,
                    list(shape), int(p["steps"]), 64, 1e-2 if kind == "mlp" else 3e-3,
                    ctx.seed % 1000, 1 if kind == "mlp" else 4)]
-    results, failure = _request(ctx, ops, f"build and run your model ({p['builder']})",
-                                timeout=max(ctx.kernel.call_seconds, 180))
+    results, failure = ctx.request(HELPERS, ops, f"build and run your model ({p['builder']})",
+                                   timeout=max(ctx.kernel.call_seconds, 180))
     return {"results": results, "failure": failure, "valid": valid, "args": args}
 
 
@@ -902,7 +889,7 @@ def _autoencoder_case(ctx: CheckContext) -> dict[str, Any]:
            put_op("nng_ae", params),
            call_op("autoencoder_loss_and_gradients", x, Ref("$nng_ae")),
            get_op("$nng_ae")]
-    results, failure = _request(ctx, ops, "call your autoencoder functions")
+    results, failure = ctx.request(HELPERS, ops, "call your autoencoder functions")
     expected = {}
     for key, value in params.items():
         def loss(v: np.ndarray, key: str = key) -> float:
@@ -994,11 +981,11 @@ def check_momentum(ctx: CheckContext) -> Outcome:
     if ctx.params["property"] == "carries":
         params.update({"m_W": rng.standard_normal((3, 2)), "m_b": rng.standard_normal(2)})
     lr = 0.1
-    results, failure = _request(ctx, [put_op("nng_mom", params),
-                                      call_op("momentum_update", Ref("$nng_mom"), lr,
-                                              want=False),
-                                      get_op("$nng_mom")],
-                                "call momentum_update(params, learning_rate)")
+    results, failure = ctx.request(HELPERS, [put_op("nng_mom", params),
+                                         call_op("momentum_update", Ref("$nng_mom"), lr,
+                                                 want=False),
+                                         get_op("$nng_mom")],
+                                   "call momentum_update(params, learning_rate)")
     if failure:
         return failure
     after = results[2] if isinstance(results[2], dict) else {}
@@ -1028,7 +1015,7 @@ def check_psnr(ctx: CheckContext) -> Outcome:
     image = rng.random((8, 8))
     noisy = np.clip(image + rng.normal(0, 0.05, image.shape), 0, 1)
     ops = [call_op("psnr", image, noisy), call_op("psnr", image * 255, noisy * 255, 255.0)]
-    results, failure = _request(ctx, ops, "call psnr(image, reconstruction, max_value)")
+    results, failure = ctx.request(HELPERS, ops, "call psnr(image, reconstruction, max_value)")
     if failure:
         return failure
     want = ctx.reference.psnr(image, noisy)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,19 @@ class Outcome:
     @classmethod
     def failed(cls, message: str, mistake: str = "", **details: Any) -> Outcome:
         return cls(0.0, message, mistake=mistake, details=details)
+
+
+class KernelHelpers(NamedTuple):
+    """Grader helper functions (plain code, no secrets) defined in the kernel before a request."""
+
+    source: str
+    names: list[str]
+
+    @classmethod
+    def from_files(cls, folder: Path, *files: str) -> KernelHelpers:
+        """The `nng_*` functions of these files, which must import what they use."""
+        source = "\n\n".join((folder / name).read_text(encoding="utf-8") for name in files)
+        return cls(source, re.findall(r"^def (nng_\w+)", source, flags=re.MULTILINE))
 
 
 @dataclass
@@ -61,6 +75,21 @@ class CheckContext:
         """A generator seeded by the run's seed and this check, so reports are reproducible."""
         key = zlib.crc32(repr((self.check.id, *salt)).encode())
         return np.random.default_rng([self.seed, key])
+
+    def request(self, helpers: KernelHelpers | None, ops: list[dict[str, Any]], doing: str,
+                timeout: float | None = None) -> tuple[list[Any] | None, Outcome | None]:
+        """Run ops (after defining the helpers, once per kernel): (results, None), or (None, a
+        failed Outcome saying what went wrong while the grader tried `doing`)."""
+        if helpers is not None:
+            defined = self.kernel.define(helpers.source, helpers.names)
+            if not defined.ok:
+                return None, Outcome.failed(self.explain(defined, "set up its helpers"),
+                                            mistake="crashed")
+        reply = self.kernel.request(ops, timeout=timeout)
+        if not reply.ok:
+            mistake = "not_defined" if reply.problem == "missing" else "crashed"
+            return None, Outcome.failed(self.explain(reply, doing), mistake=mistake)
+        return reply.results, None
 
     def explain(self, reply: Reply, doing: str) -> str:
         """A failed Reply as a sentence a student can act on."""

@@ -55,19 +55,10 @@ def _marks(report: dict) -> dict[str, float]:
     return {p["part_id"]: p["awarded"] for p in report["parts"] if not p["by_hand"]}
 
 
-def _mistakes(report: dict) -> dict[tuple[str, str], str]:
-    return {(p["part_id"], c["check_id"]): c["details"].get("mistake", "")
-            for p in report["parts"] for c in p["checks"]}
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_submission_gets_exactly_its_expected_marks(name, grade_full):
+def test_submission_gets_exactly_its_expected_marks(name, grade_full, assert_graded_as):
     marks, mistakes = EXPECTED[name]
-    report = grade_full(_path(name), "--seed", "11")
-    assert _marks(report) == marks
-    found = _mistakes(report)
-    for where, mistake in mistakes.items():
-        assert found[where] == mistake
+    assert_graded_as(grade_full(_path(name), "--seed", "11"), marks, mistakes)
 
 
 def test_correct_nn_py_module_gets_full_marks_for_every_function_part(grade_full):
@@ -81,11 +72,10 @@ def test_correct_nn_py_module_gets_full_marks_for_every_function_part(grade_full
     assert all(c["details"]["mistake"] == "not_defined" for c in others)
 
 
-def test_nn_py_with_one_global_max_loses_only_stability(grade_full):
+def test_nn_py_with_one_global_max_loses_only_stability(grade_full, assert_graded_as):
     report = grade_full(FIXTURES / "nn_softmax_global_max.py", "--assignment", "mlp_numpy",
                         "--only", "1.2.4,1.3.1", "--seed", "3")
-    assert _marks(report) == {"1.2.4": 2, "1.3.1": 10}
-    assert _mistakes(report)[("1.2.4", "stable")] == "global_max"
+    assert_graded_as(report, {"1.2.4": 2, "1.3.1": 10}, {("1.2.4", "stable"): "global_max"})
 
 
 def test_by_hand_parts_show_only_their_own_answer(grade_full):

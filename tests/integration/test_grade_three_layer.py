@@ -40,14 +40,10 @@ def _path(name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_submission_gets_exactly_its_expected_marks(name, grade_full):
+def test_submission_gets_exactly_its_expected_marks(name, grade_full, assert_graded_as):
     marks, mistakes = EXPECTED[name]
     report = grade_full(_path(name), "--assignment", "three_layer", "--seed", "11")
-    assert {p["part_id"]: p["awarded"] for p in report["parts"] if not p["by_hand"]} == marks
-    found = {(p["part_id"], c["check_id"]): c["details"].get("mistake", "")
-             for p in report["parts"] for c in p["checks"]}
-    for where, mistake in mistakes.items():
-        assert found[where] == mistake
+    assert_graded_as(report, marks, mistakes)
 
 
 def test_real_style_solution_is_measured_on_fresh_spiral_points(grade_full):
@@ -57,30 +53,13 @@ def test_real_style_solution_is_measured_on_fresh_spiral_points(grade_full):
     assert "fresh spiral points" in fresh["message"] and fresh["fraction"] == 1
 
 
-def _png() -> str:
-    import base64
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(1, 1))
-    ax.plot([0, 1], [1, 0])
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def test_report_shows_the_figures_of_a_part_graded_by_hand(tmp_path, grade_cli):
+def test_report_shows_the_figures_of_a_part_graded_by_hand(
+        tmp_path, grade_cli, png_figure):
     import nbformat
 
     nb = nbformat.read(ROOT / "reference_solutions/three_layer/master.ipynb", as_version=4)
     cell = next(c for c in nb.cells if "for H1, H2 in" in c.source)
-    png = _png()
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})] * 2
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png_figure})] * 2
     submission = tmp_path / "with_figures.ipynb"
     nbformat.write(nb, submission)
     result = grade_cli(str(submission), "--only", "1c", "--report", "out/report.md", cwd=tmp_path)
