@@ -1,4 +1,5 @@
-"""`grade SUBMISSION [options]`: argument parsing -> library call -> exit code."""
+"""`grade SUBMISSION [options]` and `grade build|check|validate ...`: argument parsing -> library
+call -> exit code."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 2
     NOT_GRADED = 3  # the submission could not be read
     SPEC_ERROR = 4
+    VALIDATION_FAILED = 5  # grade validate found a problem
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +38,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade build", description="Build the student handout (a folder and a zip) from "
+        "the assignment's master notebook.")
+    parser.add_argument("assignment", help="assignment id")
+    parser.add_argument("--out", default="handouts", help="output folder (default: handouts)")
+    parser.add_argument("--data", help="folder with the course's own data files to ship "
+                        "(default: the grader's stand-ins)")
+    parser.add_argument("--starter", action="store_true", help="only rewrite "
+                        "assignments/<id>/starter.ipynb from the master (after editing it)")
+    return parser
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade check", description="Run the public checks on your saved notebook, with the "
+        "real grader's messages. Hidden checks run only when your work is graded.")
+    parser.add_argument("notebook", help="your saved notebook (.ipynb)")
+    parser.add_argument("part", nargs="*", help="only these parts or questions, e.g. 3a")
+    parser.add_argument("--assignment", help="assignment id (default: from the notebook)")
+    return parser
+
+
+def _validate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade validate", description="Prove an assignment's checks: the reference gets "
+        "full marks, the starter zero, every fixture its expected marks, the handout holds "
+        "nothing secret, and mutants of the reference are caught.")
+    parser.add_argument("assignment", help="assignment id")
+    parser.add_argument("--fixtures", help="folder of fixtures with expected.yaml (default: "
+                        "tests/fixtures/<id> when it exists)")
+    parser.add_argument("--mutants", type=int, default=40,
+                        help="at most this many mutants (default 40; 0 skips mutation analysis)")
+    parser.add_argument("--min-score", type=float, default=0.9,
+                        help="fail below this fraction of mutants caught (default 0.9)")
+    parser.add_argument("--jobs", type=int, default=2, help="grade this many at once")
+    parser.add_argument("--report", help="also write the validation report (Markdown) here")
+    return parser
+
+
+SUBCOMMANDS = {"build", "check", "validate"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else ""
     try:
-        return _grade(args)
+        if command == "build":
+            return _build(_build_parser().parse_args(argv[1:]))
+        if command == "check":
+            return _check(_check_parser().parse_args(argv[1:]))
+        if command == "validate":
+            return _validate(_validate_parser().parse_args(argv[1:]))
+        return _grade(build_parser().parse_args(argv))
     except UsageError as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -82,6 +134,42 @@ def _grade(args: argparse.Namespace) -> int:
     if any(n.startswith(GRADER_ERROR_NOTE) for n in report.notes):
         return ExitCode.INTERNAL_ERROR
     return ExitCode.GRADED
+
+
+def _build(args: argparse.Namespace) -> int:
+    from graders.build import build_handout, write_starter
+
+    if args.starter:
+        print(f"starter: {write_starter(args.assignment)}")
+        return ExitCode.GRADED
+    handout = build_handout(args.assignment, Path(args.out),
+                            Path(args.data) if args.data else None)
+    print(f"handout: {handout.folder}/\nzip:     {handout.zip_path}")
+    print(f"public checks: {handout.recorded_calls} reference answers recorded")
+    for problem in handout.unrecorded:
+        print(f"note: not recorded, so the check using it runs only at grading: {problem}")
+    return ExitCode.GRADED
+
+
+def _check(args: argparse.Namespace) -> int:
+    from graders.selfcheck import check_notebook, render_check_report
+
+    parts = [p.strip() for chunk in args.part for p in chunk.split(",") if p.strip()]
+    report, spec = check_notebook(args.notebook, parts, args.assignment)
+    print(render_check_report(report, spec, parts))
+    return ExitCode.GRADED if report.graded else ExitCode.NOT_GRADED
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from graders.validate import validate
+
+    result = validate(args.assignment, fixtures=Path(args.fixtures) if args.fixtures else None,
+                      max_mutants=args.mutants, min_score=args.min_score, jobs=args.jobs)
+    text = result.render()
+    print(text)
+    if args.report:
+        _write(args.report, text)
+    return ExitCode.GRADED if result.ok else ExitCode.VALIDATION_FAILED
 
 
 def _write(path: str, text: str) -> None:

@@ -63,19 +63,27 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path,
     A file with neither is left out (the notebook's own error will say so)."""
     staged = []
     for name, standin in files:
-        source = data_dir / name if data_dir is not None else None
-        if source is not None and source.is_file():
-            origin, content = "course data", source.read_bytes()
-        elif standin:
-            made = STANDINS[standin]()
-            origin, content = "stand-in", made.encode("utf-8") if isinstance(made, str) else made
-        else:
+        found = data_content(name, standin, data_dir)
+        if found is None:
             continue
+        origin, content = found
         for folder in (run_dir, run_dir / "data", run_dir.parent / "data"):
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
         staged.append(StagedFile(name=name, path=run_dir / name, origin=origin))
     return staged
+
+
+def data_content(name: str, standin: str, data_dir: Path | None) -> tuple[str, bytes] | None:
+    """(origin, bytes) of one data file: the instructor's copy in data_dir, else the stand-in,
+    else None."""
+    source = data_dir / name if data_dir is not None else None
+    if source is not None and source.is_file():
+        return "course data", source.read_bytes()
+    if standin:
+        made = STANDINS[standin]()
+        return "stand-in", made.encode("utf-8") if isinstance(made, str) else made
+    return None
 
 
 def stage_support_files(names: Sequence[str], source_dir: Path, run_dir: Path) -> None:

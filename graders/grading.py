@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from graders import datafiles, prune
+from graders import datafiles, locked, prune
 from graders.checks import registry
 from graders.checks.base import CheckContext
 from graders.checks.registry import CheckFunction
@@ -26,11 +26,16 @@ from graders.errors import InternalError, SubmissionError, UsageError
 from graders.execute import KernelSession, RunRecord
 from graders.kernel import KernelProxy
 from graders.notebook import Cell, Submission, read_submission
+from graders.recorded import ReferenceUnavailable
 from graders.results import CheckResult, GradeReport, PartResult
 from graders.spec import AssignmentSpec, PartSpec, load_assignment, references_root
 
 # Starts every note about a bug of ours; the CLI turns such a report into a non-zero exit.
 GRADER_ERROR_NOTE = "grader error"
+# The handout's self-check cell carries this line; grading never runs that cell.
+SELF_CHECK_MARKER = "# nngrader: self-check"
+# Stands for "load reference_solutions/<id>/reference.py" in Grader(reference=...).
+LOAD_REFERENCE: object = object()
 
 
 def grade(submission_path: str | Path, *, assignment: str | None = None,
@@ -103,18 +108,49 @@ def load_reference(assignment_id: str) -> ModuleType | None:
     return module
 
 
+def public_only(parts: Sequence[PartSpec]) -> list[PartSpec]:
+    """The automatically graded parts with public checks, holding only those checks."""
+    return [dataclasses.replace(p, checks=p.public_checks,
+                                marks=sum(c.marks for c in p.public_checks))
+            for p in parts if not p.by_hand and p.public_checks]
+
+
+def _handout_notebook(spec: AssignmentSpec) -> Submission | None:
+    """The notebook students were given (the spec folder's starter.ipynb), if there is one."""
+    path = spec.directory / "starter.ipynb"
+    try:
+        return read_submission(path) if path.is_file() else None
+    except SubmissionError:
+        return None
+
+
 class Grader:
-    """One submission against one spec; `run` never raises on the student's account."""
+    """One submission against one spec; `run` never raises on the student's account.
+
+    `reference` is the grader-side reference module (loaded from reference_solutions/ unless
+    given: `grade check` passes a replay of the handout's record, `grade build` a recorder).
+    """
 
     def __init__(self, spec: AssignmentSpec, submission: Submission, seed: int,
-                 data_dir: Path | None) -> None:
+                 data_dir: Path | None, *, reference: object = LOAD_REFERENCE) -> None:
         self.spec = spec
-        self.submission = submission
         self.seed = seed
         self.data_dir = data_dir
-        self.reference = load_reference(spec.id)
+        self.reference = load_reference(spec.id) if reference is LOAD_REFERENCE else reference
         self.notes: list[str] = []
         self.timings: dict[str, float] = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
+        self.submission = self._prepared(submission)
+
+    def _prepared(self, submission: Submission) -> Submission:
+        """The cells to run: the self-check cell emptied, locked cells compared (and restored
+        when the spec says so)."""
+        handout = _handout_notebook(self.spec)
+        cells, notes = locked.compare_locked(submission, handout,
+                                             restore=self.spec.locked_cells == "restore")
+        self.notes.extend(notes)
+        cells = tuple(dataclasses.replace(c, source="") if SELF_CHECK_MARKER in c.source else c
+                      for c in cells)
+        return dataclasses.replace(submission, cells=cells)
 
     def run(self, parts: list[PartSpec]) -> GradeReport:
         started = time.perf_counter()
@@ -140,6 +176,8 @@ class Grader:
             submission=str(self.submission.path), seed=self.seed,
             parts=tuple(results[p.id] for p in parts), notes=tuple(dict.fromkeys(self.notes)),
             timings={k: round(v, 3) for k, v in self.timings.items()},
+            public_seed=self.spec.public_seed if any(
+                c.visibility == "public" for p in parts for c in p.checks) else None,
         )
 
     def _stage(self, run_dir: Path) -> dict[str, Path]:
@@ -217,16 +255,20 @@ class Grader:
 
     def _grade_part(self, part: PartSpec, kernel: KernelProxy, record: RunRecord,
                     staged: dict[str, Path]) -> PartResult:
-        shared: dict[str, object] = {}
+        # Public checks draw from the public seed, hidden ones from the run's: they share
+        # nothing, so no hidden input or expected value is ever computed for a public check.
+        shared: dict[str, dict[str, object]] = {"public": {}, "hidden": {}}
         checks = []
         for check in part.checks:
             kind = registry.lookup(check.kind)
             if kind is None:
                 raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
             check = dataclasses.replace(check, params=kind.with_defaults(check.params))
+            public = check.visibility == "public"
             ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
-                               reference=self.reference, data_files=staged, seed=self.seed,
-                               shared=shared)
+                               reference=self.reference, data_files=staged,
+                               seed=self.spec.public_seed if public else self.seed,
+                               shared=shared[check.visibility])
             checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))
@@ -236,6 +278,13 @@ class Grader:
         started = time.perf_counter()
         try:
             outcome = function(ctx)
+        except ReferenceUnavailable as exc:
+            return CheckResult(check.id, check.title or check.id, check.marks, 0.0,
+                               message="This check needs the grader's reference for your "
+                                       "particular answer, so it runs only when your work is "
+                                       "graded; it is not counted here.",
+                               visibility=check.visibility,
+                               details={"unavailable": str(exc), "mistake": ""})
         except Exception as exc:  # noqa: BLE001 - a bug of ours must not lose the other checks
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             self.notes.append(f"{GRADER_ERROR_NOTE} in check {check.id}: {detail} (please "

@@ -60,7 +60,3 @@ def build_starter(master: Path) -> nbformat.NotebookNode:
         elif cell.cell_type == "markdown":
             cell.source = strip_markdown_solutions(cell.source)
     return nb
-
-
-def write_starter(master: Path, target: Path) -> None:
-    nbformat.write(build_starter(master), target)

@@ -25,6 +25,7 @@ class Cell:
     source: str
     number: int = 0  # 1-based position among code cells (0 for other kinds)
     images: tuple[str, ...] = ()  # base64 PNGs among the outputs saved in the notebook
+    cell_id: str = ""  # nbformat 4.5 cell id ("" for older notebooks and modules)
 
     def as_markdown(self) -> str:
         """Markdown cells as they are; code in a fenced block, so answers read as one text."""
@@ -117,7 +118,8 @@ def _cells_from_raw(cells_raw: list[Any]) -> tuple[Cell, ...]:
             number += 1
         cells.append(Cell(index=len(cells), kind=str(kind), source=str(source),
                           number=number if kind == "code" else 0,
-                          images=_saved_images(raw.get("outputs"))))
+                          images=_saved_images(raw.get("outputs")),
+                          cell_id=str(raw.get("id") or "")))
     return tuple(cells)
 
 

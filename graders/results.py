@@ -113,6 +113,7 @@ class GradeReport:
     problem: str = ""
     notes: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    public_seed: int | None = None  # the inputs of the public checks (the same for everyone)
 
     @property
     def auto_parts(self) -> tuple[PartResult, ...]:
@@ -139,6 +140,7 @@ class GradeReport:
             "max_score": self.max_score,
             "by_hand_marks": self.by_hand_marks,
             "seed": self.seed,
+            "public_seed": self.public_seed,
             "graded": self.graded,
             "problem": self.problem,
             "notes": list(self.notes),
@@ -158,4 +160,5 @@ class GradeReport:
             problem=data.get("problem", ""),
             notes=tuple(data.get("notes", ())),
             timings=dict(data.get("timings", {})),
+            public_seed=data.get("public_seed"),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from graders.errors import SpecError, UsageError
 
 VISIBILITIES = ("public", "hidden")
 RUN_MODES = ("definitions", "full")
+LOCKED_CELL_POLICIES = ("report", "restore")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
@@ -27,7 +29,9 @@ class CheckSpec:
     kind: str
     marks: float
     title: str = ""
-    visibility: str = "public"
+    # Hidden unless the spec says public: a public check runs on the public seed and ships with
+    # the handout (`grade check`); a hidden one runs only at grading, on the run's seed.
+    visibility: str = "hidden"
     params: Mapping[str, Any] = field(default_factory=dict)
     hints: Mapping[str, str] = field(default_factory=dict)
 
@@ -50,6 +54,12 @@ class PartSpec:
     run: str = "definitions"
     checks: tuple[CheckSpec, ...] = ()
     answer: AnswerLocator | None = None
+    # Marks of hidden checks left out of a handout's public spec (0 in the instructor's spec).
+    hidden_marks: float = 0.0
+
+    @property
+    def public_checks(self) -> tuple[CheckSpec, ...]:
+        return tuple(c for c in self.checks if c.visibility == "public")
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,12 @@ class AssignmentSpec:
     # (e.g. the cell that loads a supplied network over the student's, or a later question's
     # long training).
     full_run_stops_before: tuple[str, ...] = ()
+    # Public checks always draw their inputs from this seed, so a student's `grade check` and
+    # the real grading run them on the same inputs.
+    public_seed: int = 0
+    # What grading does with a cell the handout locked but the student edited: "report" it, or
+    # also "restore" the handout's version before running.
+    locked_cells: str = "report"
 
     @property
     def parts(self) -> tuple[PartSpec, ...]:
@@ -221,7 +237,7 @@ class _Reader:
     def assignment(self, raw: Any) -> AssignmentSpec:
         data = self.mapping(raw, "")
         allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files",
-                   "file_names", "full_run_stops_before"}
+                   "file_names", "full_run_stops_before", "public_seed", "locked_cells"}
         self.only_keys(data, "", allowed)
         ident = self.ident(self.required(data, "", "id"), "id")
         if ident != self.path.parent.name:
@@ -232,6 +248,10 @@ class _Reader:
             for i, q in enumerate(self.seq(self.required(data, "", "questions"), "questions"))
         )
         self.unique([p.id for q in questions for p in q.parts], "questions[*].parts[*].id")
+        locked = data.get("locked_cells", "report")
+        if locked not in LOCKED_CELL_POLICIES:
+            raise self.fail("locked_cells", f"unknown policy {locked!r}",
+                            f"use one of: {', '.join(LOCKED_CELL_POLICIES)}")
         return AssignmentSpec(
             id=ident,
             title=self.text(self.required(data, "", "title"), "title"),
@@ -253,6 +273,9 @@ class _Reader:
                 self.pattern(s, f"full_run_stops_before[{i}]")
                 for i, s in enumerate(self.seq(data.get("full_run_stops_before", []),
                                                "full_run_stops_before"))),
+            public_seed=int(self.number(
+                data.get("public_seed", zlib.crc32(ident.encode()) % 2**31), "public_seed")),
+            locked_cells=locked,
         )
 
     def unique(self, ids: list[str], key: str) -> None:
@@ -302,7 +325,7 @@ class _Reader:
     def part(self, raw: Any, key: str) -> PartSpec:
         data = self.mapping(raw, key)
         self.only_keys(data, key, {"id", "title", "marks", "by_hand", "needs", "run", "checks",
-                                   "answer"})
+                                   "answer", "hidden_marks"})
         marks = self.number(self.required(data, key, "marks"), f"{key}.marks")
         by_hand = bool(data.get("by_hand", False))
         checks = tuple(self.check(c, f"{key}.checks[{i}]")
@@ -310,11 +333,12 @@ class _Reader:
         if by_hand and checks:
             raise self.fail(f"{key}.checks", "a part graded by hand has no automatic checks",
                             "remove 'checks' or 'by_hand'")
+        hidden_marks = self.number(data.get("hidden_marks", 0), f"{key}.hidden_marks")
         if not by_hand:
-            if not checks:
+            if not checks and not hidden_marks:
                 raise self.fail(f"{key}.checks", "an automatically graded part needs checks",
                                 "add checks, or mark the part 'by_hand: true'")
-            total = round(sum(c.marks for c in checks), 6)
+            total = round(sum(c.marks for c in checks) + hidden_marks, 6)
             if abs(total - marks) > 1e-6:
                 raise self.fail(f"{key}.checks", f"check marks add up to {total:g}, "
                                 f"but the part is worth {marks:g}",
@@ -334,6 +358,7 @@ class _Reader:
             run=run,
             checks=checks,
             answer=self.answer(data["answer"], f"{key}.answer") if "answer" in data else None,
+            hidden_marks=hidden_marks,
         )
 
     def answer(self, raw: Any, key: str) -> AnswerLocator:
@@ -362,7 +387,7 @@ class _Reader:
         if entry is None:
             raise self.fail(f"{key}.kind", f"unknown check kind {kind!r}",
                             f"use one of: {', '.join(registry.kinds())}")
-        visibility = data.get("visibility", "public")
+        visibility = data.get("visibility", "hidden")
         if visibility not in VISIBILITIES:
             raise self.fail(f"{key}.visibility", f"unknown visibility {visibility!r}",
                             f"use one of: {', '.join(VISIBILITIES)}")

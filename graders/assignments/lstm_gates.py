@@ -78,7 +78,7 @@ def _answers_2a(value: Any) -> tuple[dict[str, dict[str, Any]] | None, str]:
 
 
 @register("lstm_gates.values", required=("input", "values"),
-          optional={"variable": "answer_2a", "rtol": 0.01, "atol": 5e-4},
+          optional={"variable": "answer_2a", "rtol": 0.01, "atol": 5e-5},
           mistakes=("not_defined", "wrong_type", "missing_value", "wrong_values"))
 def check_values(ctx: CheckContext) -> Outcome:
     """The student's values (e.g. f, i, o) for one input of part (a) against the exact cell.

@@ -80,7 +80,8 @@ def render_markdown(report: GradeReport, figure_links: dict[str, list[str]] | No
               + (f" (plus {_marks(report.by_hand_marks)} marks graded by hand)"
                  if report.by_hand_marks else ""),
               f"Random seed: {report.seed} (regrade with `--seed {report.seed}` to repeat "
-              "these inputs)"]
+              "these inputs)" + (f"; public checks use seed {report.public_seed}"
+                                 if report.public_seed is not None else "")]
     for part in report.parts:
         lines += [""] + render_part(part, figure_links)
     if report.notes:

@@ -33,6 +33,22 @@ def test_a_good_spec_loads(tmp_path):
     assert spec.part("1a").checks[0].params["gradient"] == "dEdU"
 
 
+def test_checks_are_hidden_unless_the_spec_says_public_and_the_public_seed_is_fixed(tmp_path):
+    public = {**GOOD_PART["checks"][0], "id": "p", "visibility": "public", "marks": 1}
+    hidden = {**GOOD_PART["checks"][0], "marks": 1}
+    spec = load_spec(_write(tmp_path, _doc(part={"checks": [public, hidden]})))
+    assert [c.visibility for c in spec.part("1a").checks] == ["public", "hidden"]
+    assert [c.id for c in spec.part("1a").public_checks] == ["p"]
+    again = load_spec(_write(tmp_path, _doc()))
+    assert spec.public_seed == again.public_seed > 0
+    assert load_spec(_write(tmp_path, _doc(public_seed=7))).public_seed == 7
+
+
+def test_a_handouts_public_spec_keeps_the_marks_of_its_hidden_checks(tmp_path):
+    spec = load_spec(_write(tmp_path, _doc(part={"checks": [], "hidden_marks": 2})))
+    assert spec.part("1a").checks == () and spec.part("1a").hidden_marks == 2
+
+
 @pytest.mark.parametrize("doc, key_path, phrase", [
     (_doc(part={"marks": 3}), "questions[0].parts[0].checks",
      "add up to 2, but the part is worth 3"),
@@ -46,6 +62,11 @@ def test_a_good_spec_loads(tmp_path):
     (_doc(data=[{"name": "x.txt", "standin": "nothing"}]), "data[0].standin", "unknown stand-in"),
     (_doc(part={"checks": [{**GOOD_PART["checks"][0], "hints": {"bogus": "x"}}]}),
      "questions[0].parts[0].checks[0].hints.bogus", "never reports mistake"),
+    (_doc(part={"checks": [{**GOOD_PART["checks"][0], "visibility": "secret"}]}),
+     "questions[0].parts[0].checks[0].visibility", "unknown visibility"),
+    (_doc(locked_cells="ignore"), "locked_cells", "unknown policy"),
+    (_doc(part={"checks": [], "hidden_marks": 1}), "questions[0].parts[0].checks",
+     "add up to 1, but the part is worth 2"),
 ])
 def test_broken_spec_names_file_key_path_and_fix(tmp_path, doc, key_path, phrase):
     path = _write(tmp_path, doc)

@@ -1,0 +1,140 @@
+"""What a built handout must not hold: reference code, master solutions, hidden checks' params,
+and the inputs and expected values of hidden checks.
+
+`hidden_values` grades the master with the hidden checks only, through a recorder, to learn what
+a grading run's hidden inputs and expected values look like; `audit_handout` then searches every
+file of the zip (and every array inside its .npz files) for any of it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graders.grading import Grader, load_reference
+from graders.mutation import solution_lines
+from graders.notebook import read_submission
+from graders.recorded import RecordingReference
+from graders.spec import AssignmentSpec, references_root
+
+_TOLERANCE = re.compile(r"tol|margin|eps|step")
+_MIN_LINE = 25  # shorter lines (`return x`, `plt.show()`) occur in any notebook
+_SKIP_LINE = re.compile(r"^(#|import |from |def |class |@|return \w+$|\"\"\"|''')")
+
+
+def _distinctive_lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()
+            if len(line.strip()) >= _MIN_LINE and not _SKIP_LINE.match(line.strip())}
+
+
+def reference_lines(spec: AssignmentSpec) -> set[str]:
+    """Lines of reference.py and of the master's solution regions that no handout may hold."""
+    lines: set[str] = set()
+    reference = references_root() / spec.id / "reference.py"
+    if reference.is_file():
+        lines |= _distinctive_lines(reference.read_text(encoding="utf-8"))
+    master = references_root() / spec.id / "master.ipynb"
+    for cell in read_submission(master).cells:
+        inside = solution_lines(cell.source)
+        lines |= _distinctive_lines("\n".join(
+            line for n, line in enumerate(cell.source.splitlines(), 1) if n in inside))
+    return lines
+
+
+def hidden_params(spec: AssignmentSpec) -> set[str]:
+    """Text of the numbers hidden checks carry in their params (targets, expected values)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, float) and not value.is_integer():
+            found.add(repr(value))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    public = {repr(p) for part in spec.parts for c in part.public_checks
+              for p in c.params.values()}
+    for part in spec.parts:
+        for check in part.checks:
+            if check.visibility == "hidden":
+                for key, value in check.params.items():
+                    # Tolerances are stated in the handout on purpose.
+                    if repr(value) not in public and not _TOLERANCE.search(key):
+                        walk(value)
+    return found
+
+
+def hidden_values(spec: AssignmentSpec, seed: int) -> list[np.ndarray]:
+    """The float arrays (inputs and expected values) the hidden checks hand to or get from the
+    reference when the master is graded with this seed."""
+    reference = load_reference(spec.id)
+    if reference is None:
+        return []
+    recorder = RecordingReference(reference)
+    parts = [p for p in spec.parts if not p.by_hand and any(
+        c.visibility == "hidden" for c in p.checks)]
+    parts = [_only_hidden(p) for p in parts]
+    master = read_submission(references_root() / spec.id / "master.ipynb")
+    Grader(spec, master, seed, None, reference=recorder).run(parts)
+    # Float arrays that are not all whole numbers or all one value: an index or a zero vector
+    # would "match" plenty of innocent data.
+    return [a for a in recorder.arrays if a.size >= 4 and a.dtype.kind == "f"
+            and np.isfinite(a).all() and np.ptp(a) > 0 and not np.all(a == np.round(a))]
+
+
+def _only_hidden(part: Any) -> Any:
+    import dataclasses
+
+    checks = tuple(c for c in part.checks if c.visibility == "hidden")
+    return dataclasses.replace(part, checks=checks, marks=sum(c.marks for c in checks))
+
+
+def _files(zip_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _arrays_in(name: str, data: bytes) -> list[np.ndarray]:
+    if not name.endswith(".npz"):
+        return []
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return [npz[key] for key in npz.files]
+
+
+def audit_handout(spec: AssignmentSpec, zip_path: Path,
+                  hidden: list[np.ndarray] | None = None) -> list[str]:
+    """Every secret found in the handout zip, as a sentence naming the file; [] when clean."""
+    problems = []
+    files = _files(zip_path)
+    texts = {name: data.decode("utf-8", errors="replace") for name, data in files.items()
+             if not name.endswith((".npz", ".pkl", ".net", ".mat", ".zip"))}
+    if any("reference" in Path(name).name and name.endswith(".py") for name in files):
+        problems.append("a reference*.py file is in the handout")
+    for line in sorted(reference_lines(spec)):
+        for name, text in texts.items():
+            if line in text:
+                problems.append(f"{name} holds reference or solution code: `{line[:80]}`")
+    for value in sorted(hidden_params(spec)):
+        for name, text in texts.items():
+            if re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", text):
+                problems.append(f"{name} holds {value}, a hidden check's parameter")
+    shipped = [(name, a) for name, data in files.items() for a in _arrays_in(name, data)]
+    for secret in hidden or []:
+        raw = np.ascontiguousarray(secret).tobytes()
+        for name, data in files.items():
+            if len(raw) >= 32 and raw in data:
+                problems.append(f"{name} holds the bytes of a hidden check's array")
+        for name, array in shipped:
+            if array.shape == secret.shape and array.dtype.kind == secret.dtype.kind \
+                    and np.allclose(array, secret, rtol=1e-9, atol=1e-12):
+                problems.append(f"{name} holds a hidden check's input or expected value "
+                                f"(shape {secret.shape})")
+    return list(dict.fromkeys(problems))

@@ -1,0 +1,146 @@
+"""Handouts: built from the master with nothing secret inside, and checked by students with
+nothing but the handout and the package."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from graders import audit, locked
+from graders.spec import known_assignments, load_assignment, load_spec
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _unzip(zip_path: Path, target: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(target)
+    return {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("assignment", known_assignments())
+def test_built_handout_holds_no_reference_code_and_no_hidden_inputs_or_values(
+        assignment, tmp_path, grade_cli):
+    result = grade_cli("build", assignment, "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = _unzip(tmp_path / "out" / f"{assignment}.zip", tmp_path / "unzipped")
+    spec = load_assignment(assignment)
+
+    assert f"{assignment}/{assignment}.ipynb" in files
+    assert f"{assignment}/public_checks/{assignment}/recorded.npz" in files
+    assert not [n for n in files if "reference" in n or "master" in n]
+    texts = {n: b.decode("utf-8", "replace") for n, b in files.items()
+             if n.endswith((".ipynb", ".py", ".yaml", ".md", ".txt"))}
+    for line in audit.reference_lines(spec):
+        assert not [n for n, t in texts.items() if line in t], line
+    for value in audit.hidden_params(spec):
+        number = re.compile(rf"(?<![\d.]){re.escape(value)}(?!\d)")
+        assert not [n for n, t in texts.items() if number.search(t)], value
+    shipped = [a for n, b in files.items() if n.endswith(".npz")
+               for a in np.load(io.BytesIO(b), allow_pickle=False).values()]
+    for secret in audit.hidden_values(spec, seed=1234):
+        assert not any(a.shape == secret.shape and np.allclose(a, secret) for a in shipped)
+        assert not any(np.ascontiguousarray(secret).tobytes() in b for b in files.values())
+
+    public = load_spec(tmp_path / "unzipped" / assignment / "public_checks" / assignment /
+                       "spec.yaml")
+    assert all(c.visibility == "public" for p in public.parts for c in p.checks)
+    assert {p.id: p.marks for p in public.parts} == {p.id: p.marks for p in spec.parts}
+    notebook = nbformat.reads(texts[f"{assignment}/{assignment}.ipynb"], as_version=4)
+    meta = notebook.metadata["nngrader"]
+    assert meta["assignment"] == assignment and meta["public_seed"] == spec.public_seed
+    by_id = {c.id: c for c in notebook.cells}
+    for cell_id, digest in meta["locked"].items():
+        assert locked.digest(by_id[cell_id].source) == digest
+        assert by_id[cell_id].metadata["editable"] is False
+
+
+def test_the_audit_finds_secrets_planted_in_a_handout(tmp_path, grade_cli):
+    assert grade_cli("build", "three_layer", "--out", str(tmp_path), cwd=tmp_path).returncode == 0
+    spec = load_assignment("three_layer")
+    zip_path = tmp_path / "three_layer.zip"
+    assert audit.audit_handout(spec, zip_path) == []
+    secret = np.random.default_rng(0).standard_normal((3, 4))
+    leaked_line = sorted(audit.reference_lines(spec))[0]
+    buffer = io.BytesIO()
+    np.savez(buffer, leaked=secret)
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        archive.writestr("three_layer/notes.py", f"x = 1\n{leaked_line}\n")
+        archive.writestr("three_layer/extra.npz", buffer.getvalue())
+    problems = audit.audit_handout(spec, zip_path, [secret])
+    assert any("notes.py holds reference or solution code" in p for p in problems)
+    assert any("extra.npz holds a hidden check's input" in p for p in problems)
+
+
+@pytest.fixture(scope="module")
+def rnn_handout(tmp_path_factory) -> Path:
+    """The rnn_bptt handout, unzipped where no assignments/ or reference_solutions/ is near."""
+    out = tmp_path_factory.mktemp("build")
+    from tests.integration.conftest import run_grade
+
+    assert run_grade("build", "rnn_bptt", "--out", str(out), cwd=out).returncode == 0
+    student = tmp_path_factory.mktemp("student")
+    _unzip(out / "rnn_bptt.zip", student)
+    folder = student / "rnn_bptt"
+    shutil.copyfile(ROOT / "reference_solutions/rnn_bptt/master.ipynb", folder / "solved.ipynb")
+    return folder
+
+
+def _as_student(*args: str, cwd: Path):
+    import subprocess
+
+    env = {**os.environ, "NNGRADER_ASSIGNMENTS": str(cwd / "no-assignments"),
+           "NNGRADER_REFERENCES": str(cwd / "no-references")}
+    grade = str(Path(sys.executable).with_name("grade"))
+    return subprocess.run([grade, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_student_with_only_the_handout_gets_the_public_marks_and_the_graders_messages(
+        rnn_handout, grade_full):
+    result = _as_student("check", "solved.ipynb", cwd=rnn_handout)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Public checks passed: **6 / 6 marks**" in out
+    assert "3a. BPTT: hidden checks worth 4 marks" in out and "3c. Train" in out
+    assert "does not mean full marks" in out
+    graded = grade_full(ROOT / "reference_solutions/rnn_bptt/master.ipynb", "--only", "3a,3b")
+    public = [c for p in graded["parts"] for c in p["checks"] if c["visibility"] == "public"]
+    assert len(public) == 3
+    for check in public:  # the same inputs (public seed), so the same words
+        for line in check["message"].splitlines():
+            assert line in out
+
+
+def test_student_checking_the_starter_or_one_part_sees_what_to_fix(rnn_handout):
+    result = _as_student("check", "rnn_bptt.ipynb", "3a", cwd=rnn_handout)
+    assert result.returncode == 0, result.stderr
+    assert "Public checks passed: **0 / 4 marks**" in result.stdout
+    assert "NotImplementedError" in result.stdout and "3b." not in result.stdout
+
+
+def test_the_handouts_last_cell_runs_the_public_checks_from_inside_the_notebook(rnn_handout):
+    handout = nbformat.read(rnn_handout / "rnn_bptt.ipynb", as_version=4)
+    only_last = nbformat.v4.new_notebook(cells=[handout.cells[-1]])
+    env = {"NNGRADER_ASSIGNMENTS": "/nonexistent", "NNGRADER_REFERENCES": "/nonexistent"}
+    os.environ.update(env)
+    try:
+        NotebookClient(only_last, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(rnn_handout)}}).execute()
+    finally:
+        for key in env:
+            os.environ.pop(key)
+    text = "".join(o.get("text", "") for o in only_last.cells[0].outputs)
+    assert "Public checks passed: **0 / 6 marks**" in text
