@@ -33,17 +33,20 @@ def _distinctive_lines(text: str) -> set[str]:
 
 
 def reference_lines(spec: AssignmentSpec) -> set[str]:
-    """Lines of reference.py and of the master's solution regions that no handout may hold."""
+    """Lines of reference.py and of the master's solution regions that no handout may hold
+    (less those the master shows students anyway, e.g. in the provided two-layer network)."""
     lines: set[str] = set()
     reference = references_root() / spec.id / "reference.py"
     if reference.is_file():
         lines |= _distinctive_lines(reference.read_text(encoding="utf-8"))
     master = references_root() / spec.id / "master.ipynb"
+    given: set[str] = set()  # what the handout shows anyway (provided code, the text)
     for cell in read_submission(master).cells:
-        inside = solution_lines(cell.source)
-        lines |= _distinctive_lines("\n".join(
-            line for n, line in enumerate(cell.source.splitlines(), 1) if n in inside))
-    return lines
+        inside = solution_lines(cell.source) if cell.kind == "code" else set()
+        numbered = list(enumerate(cell.source.splitlines(), 1))
+        lines |= _distinctive_lines("\n".join(line for n, line in numbered if n in inside))
+        given |= _distinctive_lines("\n".join(line for n, line in numbered if n not in inside))
+    return lines - given
 
 
 def hidden_params(spec: AssignmentSpec) -> set[str]:

@@ -64,19 +64,27 @@ def _gradient_case(ctx: CheckContext, function: str) -> dict[str, Any]:
         expected.append(central_differences(
             lambda v, k=k: loss_of([*weights[:k], v, *weights[k + 1:]]), w))
     args = [x, y, *weights] if y is not None else [x, *weights]
-    reply = ctx.kernel.request([call_op(function, *args)])
+    ops = [call_op(function, *args)]
+    shifted_loss = None
+    if y is not None:
+        # Every score raised by 1000: softmax and the loss do not change, but exp overflows
+        # unless each row's maximum is subtracted first.
+        shifted = [*weights[:-1], weights[-1] + 1000.0]
+        ops.append(call_op(function, x, y, *shifted))
+        shifted_loss = loss_of(shifted)
+    reply = ctx.kernel.request(ops)
     # What a ReLU without its mask would give, to name that mistake.
     unmasked = [ref.three_layer_gradients(x, y, weights, masks=m) if y is not None
                 else ref.autoencoder_gradients(x, weights, masks=m)
                 for m in ((False, True), (True, False), (False, False))]
     return {"reply": reply, "expected": expected, "loss": loss_of(weights), "n": n,
-            "unmasked": unmasked}
+            "unmasked": unmasked, "shifted_loss": shifted_loss}
 
 
 @register("three_layer.gradients", required=("function", "gradients"),
           mistakes=("not_defined", "crashed", "wrong_type", "wrong_values", "wrong_shape",
                     "wrong_nonfinite", "not_averaged", "no_relu_mask", "transposed",
-                    "wrong_loss"))
+                    "wrong_loss", "overflow"))
 def check_gradients(ctx: CheckContext) -> Outcome:
     """The listed gradients (e.g. [dW3, db3]) against central differences of the grader's own
     loss, at a point where no ReLU input is within 1e-2 of zero. 'loss' checks the loss."""
@@ -97,7 +105,7 @@ def check_gradients(ctx: CheckContext) -> Outcome:
                               mistake="wrong_type")
     for wanted in ctx.params["gradients"]:
         if wanted == "loss":
-            verdict = _judge_loss(returned[0], case)
+            verdict = _judge_loss(returned[0], case) or _judge_shifted_loss(reply, case)
         else:
             k = names.index(wanted)
             verdict = _judge_one(wanted, returned[k + 1], case["expected"][k], case["n"],
@@ -119,6 +127,24 @@ def _judge_loss(value: Any, case: dict[str, Any]) -> Outcome | None:
     if comparison.ok:
         return None
     return Outcome.failed(comparison.message, mistake="wrong_loss")
+
+
+def _judge_shifted_loss(reply: Any, case: dict[str, Any]) -> Outcome | None:
+    """The loss again with every score raised by 1000 (the same loss mathematically)."""
+    if case["shifted_loss"] is None:
+        return None
+    returned = reply.results[1]
+    value = returned[0] if isinstance(returned, tuple | list) and returned else returned
+    array = as_float_array(value)
+    got = float(array.ravel()[0]) if array is not None and array.size == 1 else None
+    if got is not None and np.isclose(got, case["shifted_loss"], rtol=1e-6):
+        return None
+    shown = f"{got:.6g}" if got is not None else describe_value(value)
+    return Outcome.failed(f"With every score raised by 1000 the loss should not change (softmax "
+                          f"ignores a constant added to a row), but it became {shown} instead "
+                          f"of {case['shifted_loss']:.6g}: exp "
+                          "overflows. Subtract each row's maximum score before np.exp.",
+                          mistake="overflow")
 
 
 def _judge_one(name: str, value: Any, expected: np.ndarray, n: int,

@@ -66,10 +66,11 @@ def compare_arrays(*, actual: Any, expected: np.ndarray, name: str, rtol: float,
         return Comparison(False, f"{name} has {int(bad.sum())} NaN or infinite entries "
                           f"(first at index {first})", problem="nonfinite",
                           details={"nonfinite": int(bad.sum())})
-    diff = np.abs(array - expected)
-    close = diff <= atol + rtol * np.abs(expected)
+    with np.errstate(over="ignore", invalid="ignore"):  # a value near 1e308 is just "wrong"
+        diff = np.abs(array - expected)
+        close = diff <= atol + rtol * np.abs(expected)
+        rel = diff / np.maximum(np.abs(expected), atol) if diff.size else diff
     max_abs = float(diff.max()) if diff.size else 0.0
-    rel = diff / np.maximum(np.abs(expected), atol) if diff.size else diff
     max_rel = float(rel.max()) if diff.size else 0.0
     details = {"max_abs_error": max_abs, "max_rel_error": max_rel,
                "mismatched": int((~close).sum()), "entries": int(close.size)}

@@ -25,6 +25,8 @@ EXPECTED = {
     "gradients_no_relu_mask_layer1": ({**FULL, "1a": 3.5, "1b": 3},
                                       {("1a", "layer1"): "no_relu_mask"}),
     "autoencoder_no_output_mask": ({**FULL, "2a": 1}, {("2a", "decoder"): "no_relu_mask"}),
+    # Scores not shifted by their row maximum: the same loss unless scores are large.
+    "loss_overflows": ({**FULL, "1a": 4}, {("1a", "loss"): "overflow"}),
     # H2 hard-coded to 100: right with the defaults, wrong shapes for H2=30.
     "ignores_h2": ({**FULL, "1b": 12}, {("1b", "shapes"): "ignores_sizes"}),
     # Updates written to new names: the initial weights come back.

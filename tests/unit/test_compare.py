@@ -53,3 +53,13 @@ def test_transposed_matrix_is_recognised_but_a_square_one_is_not():
     assert not is_transposed(w.T + 1, w, rtol=1e-9, atol=0)
     square = np.arange(4.0).reshape(2, 2)
     assert not is_transposed(square.T, square, rtol=1e-9, atol=0)
+
+
+def test_values_near_the_float_limit_are_reported_as_wrong_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare_arrays(actual=np.array([1e308, -1e308]), expected=np.array([1e-300, 1.0]),
+                                name="g", rtol=1e-6, atol=1e-320)
+    assert not result.ok and result.details["mismatched"] == 2
