@@ -35,6 +35,7 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_rnn_3a.py
 	$(BIN)/python benchmarks/bench_grade_whole.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -3,8 +3,15 @@
 Public surface: grade() one submission, load_spec() an assignment, and the result types.
 """
 
-from graders.grading import grade
-from graders.results import CheckResult, GradeReport, PartResult
-from graders.spec import load_assignment, load_spec
+from importlib import metadata
+
+try:
+    __version__ = metadata.version("nngrader")
+except metadata.PackageNotFoundError:  # run from a checkout without installing
+    __version__ = "0+unknown"
+
+from graders.grading import grade  # noqa: E402
+from graders.results import CheckResult, GradeReport, PartResult  # noqa: E402
+from graders.spec import load_assignment, load_spec  # noqa: E402
 
 __all__ = ["grade", "load_spec", "load_assignment", "GradeReport", "PartResult", "CheckResult"]

@@ -9,6 +9,7 @@ file of the zip (and every array inside its .npz files) for any of it.
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -46,6 +47,8 @@ def reference_lines(spec: AssignmentSpec) -> set[str]:
         numbered = list(enumerate(cell.source.splitlines(), 1))
         lines |= _distinctive_lines("\n".join(line for n, line in numbered if n in inside))
         given |= _distinctive_lines("\n".join(line for n, line in numbered if n not in inside))
+    for name in spec.support_files:  # modules the handout ships on purpose
+        given |= _distinctive_lines((spec.directory / name).read_text(encoding="utf-8"))
     return lines - given
 
 
@@ -100,6 +103,17 @@ def _only_hidden(part: Any) -> Any:
     return dataclasses.replace(part, checks=checks, marks=sum(c.marks for c in checks))
 
 
+def text_lines(name: str, text: str) -> set[str]:
+    """The stripped lines of a file (of a notebook: of its cells' sources)."""
+    if name.endswith(".ipynb"):
+        try:
+            cells = json.loads(text).get("cells", [])
+            text = "\n".join("".join(c.get("source", "")) for c in cells)
+        except (ValueError, AttributeError):
+            pass
+    return {line.strip() for line in text.splitlines()}
+
+
 def _files(zip_path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(zip_path) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -121,9 +135,10 @@ def audit_handout(spec: AssignmentSpec, zip_path: Path,
              if not name.endswith((".npz", ".pkl", ".net", ".mat", ".zip"))}
     if any("reference" in Path(name).name and name.endswith(".py") for name in files):
         problems.append("a reference*.py file is in the handout")
+    lines = {name: text_lines(name, text) for name, text in texts.items()}
     for line in sorted(reference_lines(spec)):
-        for name, text in texts.items():
-            if line in text:
+        for name, held in lines.items():
+            if line in held:
                 problems.append(f"{name} holds reference or solution code: `{line[:80]}`")
     for value in sorted(hidden_params(spec)):
         for name, text in texts.items():

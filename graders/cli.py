@@ -78,7 +78,47 @@ def _validate_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SUBCOMMANDS = {"build", "check", "validate"}
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assignment", help="assignment id (default: from the notebooks)")
+    parser.add_argument("--only", help="comma-separated parts or questions, e.g. 3a,3b")
+    parser.add_argument("--data", help="folder with the course's own data files")
+    parser.add_argument("--seed", type=int, help="one random seed for every submission "
+                        "(default: a fresh one each, recorded in the gradebook)")
+
+
+def _batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade batch", description="Grade a class: folders, globs or zips of submissions, "
+        "in parallel, into a gradebook with exports. Unchanged submissions are not regraded.")
+    parser.add_argument("submissions", nargs="+", help="folders, zips or globs of .ipynb/.py")
+    _add_grading_options(parser)
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    parser.add_argument("--out", default="grading", help="output folder (gradebook, exports)")
+    parser.add_argument("--force", action="store_true", help="regrade every submission")
+    parser.add_argument("--student", action="append", default=[],
+                        help="(re)grade only this student; repeat for more")
+    parser.add_argument("--id-pattern", help="regular expression with a (?P<student>...) group "
+                        "taking the student id from file names (default: the file name)")
+    parser.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786): "
+                        "grade on that cluster; the gradebook stays here")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads per kernel (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _mark_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade mark", description="Enter marks for parts graded by hand; the totals and "
+        "exports update without re-running anything.")
+    parser.add_argument("out", help="the batch's output folder (holding gradebook.sqlite)")
+    parser.add_argument("entry", nargs="*", help="STUDENT PART MARKS")
+    parser.add_argument("--note", default="", help="a comment the student sees")
+    parser.add_argument("--csv", help="import a CSV with columns student, part, marks[, note]")
+    return parser
+
+
+SUBCOMMANDS = {"build", "check", "validate", "batch", "mark"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(_check_parser().parse_args(argv[1:]))
         if command == "validate":
             return _validate(_validate_parser().parse_args(argv[1:]))
+        if command == "batch":
+            return _batch(_batch_parser().parse_args(argv[1:]))
+        if command == "mark":
+            return _mark(_mark_parser().parse_args(argv[1:]))
         return _grade(build_parser().parse_args(argv))
     except UsageError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -170,6 +214,66 @@ def _validate(args: argparse.Namespace) -> int:
     if args.report:
         _write(args.report, text)
     return ExitCode.GRADED if result.ok else ExitCode.VALIDATION_FAILED
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from graders.batch import BatchOptions, resolve_assignment, run_batch
+    from graders.exports import export_all
+    from graders.gradebook import Gradebook
+    from graders.submissions import discover
+
+    out = Path(args.out)
+    entries = discover(args.submissions, out / "submissions", args.id_pattern)
+    if not entries:
+        raise UsageError("no submissions found")
+    spec = resolve_assignment(entries, args.assignment)
+    options = BatchOptions(
+        assignment=spec.id, only=[p.strip() for p in (args.only or "").split(",") if p.strip()],
+        data_dir=args.data, seed=args.seed, jobs=args.jobs, force=args.force,
+        students=args.student, scheduler=args.scheduler, blas_threads=args.blas_threads,
+        progress=not args.quiet)
+    summary = run_batch(entries, out, options)
+    gradebook = Gradebook(out)
+    try:
+        export_all(gradebook, spec, out)
+    finally:
+        gradebook.close()
+    print(f"{summary.total} submissions: {summary.graded} graded now, {summary.skipped} "
+          f"unchanged, {summary.failed} could not be graded ({summary.seconds:.1f} s)")
+    print(f"gradebook: {out / 'gradebook.sqlite'}; exports: {out}/gradebook.csv, canvas.csv, "
+          "summary.html, similarity.html, feedback/, results/")
+    return ExitCode.GRADED
+
+
+def _mark(args: argparse.Namespace) -> int:
+    from graders.exports import export_all
+    from graders.gradebook import Gradebook
+    from graders.spec import load_assignment
+
+    out = Path(args.out)
+    if not (out / "gradebook.sqlite").is_file():
+        raise UsageError(f"{out} holds no gradebook.sqlite; give the folder `grade batch` "
+                         "wrote (--out)")
+    gradebook = Gradebook(out)
+    try:
+        if args.csv:
+            print(f"{gradebook.import_marks(Path(args.csv))} marks imported")
+        elif len(args.entry) == 3:
+            student, part, marks = args.entry
+            try:
+                value = float(marks)
+            except ValueError as exc:
+                raise UsageError(f"marks must be a number, got {marks!r}") from exc
+            gradebook.set_manual_mark(student, part, value, args.note)
+        else:
+            raise UsageError("give STUDENT PART MARKS, or --csv FILE")
+        assignments = {a for (a,) in gradebook.db.execute(
+            "SELECT DISTINCT assignment FROM submissions") if a}
+        if len(assignments) == 1:
+            export_all(gradebook, load_assignment(assignments.pop()), out)
+    finally:
+        gradebook.close()
+    return ExitCode.GRADED
 
 
 def _write(path: str, text: str) -> None:
