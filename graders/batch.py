@@ -206,9 +206,9 @@ def run_batch(entries: list[Entry], out: Path, options: BatchOptions,
                 entry, sha = futures[future]
                 try:
                     result = future.result()
-                except (BrokenProcessPool, OSError) as exc:
+                except Exception as exc:  # noqa: BLE001 - a dead worker (local or Dask)
                     attempts[entry.student] = attempts.get(entry.student, 0) + 1
-                    broken = True
+                    broken = broken or isinstance(exc, BrokenProcessPool)
                     if attempts[entry.student] < 2:
                         pending.append((entry, sha))
                         continue

@@ -4,4 +4,6 @@
 import subprocess
 import sys
 
-subprocess.run([sys.executable, "-m", "graders", "check", "{notebook}"], check=False)
+_check = subprocess.run([sys.executable, "-m", "graders", "check", "{notebook}"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+print(_check.stdout)

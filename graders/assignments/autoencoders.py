@@ -142,7 +142,7 @@ def _op_name(op: dict[str, Any]) -> str:
 
 def _model_case(ctx: CheckContext, model: str) -> dict[str, Any]:
     cls, args, shape, dtype = MODELS[model]
-    handle = f"nng_{model}"
+    handle = ctx.kernel_name(f"nng_{model}")
     results, failure = ctx.request(HELPERS, [call_op(cls, *args, store=handle, want=False),
                                          module_op(f"${handle}"),
                                          call_op("$nng_torch_ops", Ref(f"${handle}"))],

@@ -87,7 +87,7 @@ def _run_trials(ctx: CheckContext) -> list[Trial]:
                                                  length=length)
         trial = Trial(length, params, seq_in, seq_out,
                       expected=reference.bptt(params, seq_in, seq_out))
-        handle = f"$net{length}"
+        handle = "$" + ctx.kernel_name(f"net{length}")
         ops = [call_op("RNN", [vocab, hidden, vocab], store=handle[1:], want=False,
                        seq_length=length)]
         ops += [set_op(f"{handle}.{name}", value.copy()) for name, value in params.items()]
@@ -127,7 +127,7 @@ def _fd_through_forward(ctx: CheckContext, trial: Trial, param: str,
                         analytic: np.ndarray) -> GradientCheck | None:
     """Finite differences of E computed from the student's own ForwardTT outputs."""
     reference = ctx.reference
-    handle = f"$net{trial.length}"
+    handle = "$" + ctx.kernel_name(f"net{trial.length}")
     problems: list[str] = []
 
     def loss_at(deltas: list[np.ndarray]) -> list[float]:
@@ -246,8 +246,9 @@ def _judge_trial(ctx: CheckContext, trial: Trial, name: str,
         note = f"{tag} matches the model's gradient ({match.details['max_rel_error']:.1e} " \
                "largest relative difference)"
         if fd is not None:
-            note += f"; finite differences agree ({fd.max_rel_error:.1e}, {fd.evaluations} " \
-                    "evaluations)"
+            verdict = "agree" if fd.ok else "of your own ForwardTT disagree"
+            note += f"; finite differences {verdict} ({fd.max_rel_error:.1e}, " \
+                    f"{fd.evaluations} evaluations)"
         return 1.0, [note], "", spent
     lines = [f"{tag} {match.summary}"]
     if match.table:

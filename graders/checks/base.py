@@ -71,6 +71,11 @@ class CheckContext:
             self.shared[key] = compute()
         return self.shared[key]
 
+    def kernel_name(self, name: str) -> str:
+        """A name for an object the checks keep in the kernel across requests, apart for public
+        and hidden checks (they draw different inputs, so must never share the object)."""
+        return f"{name}_{self.check.visibility}"
+
     def rng(self, *salt: object) -> np.random.Generator:
         """A generator seeded by the run's seed and this check, so reports are reproducible."""
         key = zlib.crc32(repr((self.check.id, *salt)).encode())
