@@ -5,6 +5,7 @@ A broken spec fails here, before any student code runs, with the file, the key p
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zlib
@@ -214,8 +215,9 @@ class _Reader:
         return value
 
     def number(self, value: Any, key: str, *, minimum: float = 0.0) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            raise self.fail(key, f"must be a number >= {minimum}, found {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or value < minimum:
+            raise self.fail(key, f"must be a finite number >= {minimum}, found {value!r}")
         return float(value)
 
     def only_keys(self, data: Mapping[str, Any], key: str, allowed: set[str]) -> None:

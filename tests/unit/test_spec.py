@@ -65,6 +65,8 @@ def test_a_handouts_public_spec_keeps_the_marks_of_its_hidden_checks(tmp_path):
     (_doc(part={"checks": [{**GOOD_PART["checks"][0], "visibility": "secret"}]}),
      "questions[0].parts[0].checks[0].visibility", "unknown visibility"),
     (_doc(locked_cells="ignore"), "locked_cells", "unknown policy"),
+    (_doc(part={"marks": float("nan")}), "questions[0].parts[0].marks", "finite number"),
+    (_doc(limits={"cell_seconds": float("inf")}), "limits.cell_seconds", "finite number"),
     (_doc(part={"checks": [], "hidden_marks": 1}), "questions[0].parts[0].checks",
      "add up to 1, but the part is worth 2"),
 ])
