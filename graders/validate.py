@@ -183,7 +183,7 @@ def validate(assignment: str, *, fixtures: Path | None = None, max_mutants: int 
         lines = [f"{result.caught} of {result.mutants_graded - len(result.equivalent)} caught"
                  + (f" (sampled from {result.mutants_generated})"
                     if result.mutants_generated > result.mutants_graded else "")
-                 + (f"; {len(result.equivalent)} more are equivalent (reviewed)"
+                 + (f"; {len(result.equivalent)} more reviewed as equivalent"
                     if result.equivalent else "")]
         lines += [f"survived: {s}" for s in result.survivors]
         lines += [f"equivalent: {s}" for s in result.equivalent]
