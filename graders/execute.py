@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -32,11 +33,19 @@ REPLY_MIMETYPE = "application/vnd.nngrader.reply"
 
 
 class _OwnKernelSpecs(KernelSpecManager):
-    """Always this interpreter's ipykernel, whatever kernel the notebook's metadata names."""
+    """Always this interpreter's ipykernel, whatever kernel the notebook's metadata names,
+    started through graders.sandbox with the OS limits of the spec."""
+
+    limits: Limits = Limits()
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        sandbox = [sys.executable, "-m", "graders.sandbox",
+                   "--memory-mb", str(self.limits.memory_mb),
+                   "--file-mb", str(self.limits.file_mb),
+                   "--cpu-seconds", str(self.limits.cpu_seconds), "--"]
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=[*sandbox, sys.executable, "-m", "ipykernel_launcher", "-f",
+                  "{connection_file}"],
             display_name="Python (grader)", language="python", name=KERNEL_NAME,
         )
 
@@ -124,7 +133,9 @@ class KernelSession:
 
     def __enter__(self) -> KernelSession:
         started = time.perf_counter()
-        km = AsyncKernelManager(kernel_spec_manager=_OwnKernelSpecs(), kernel_name=KERNEL_NAME,
+        specs = _OwnKernelSpecs()
+        specs.limits = self.limits
+        km = AsyncKernelManager(kernel_spec_manager=specs, kernel_name=KERNEL_NAME,
                                 transport="ipc", ip=str(self.run_dir.parent / "kernel"))
         self._client = _CappedClient(
             nbformat.v4.new_notebook(), km=km, timeout=int(self.limits.cell_seconds),
@@ -186,7 +197,8 @@ class KernelSession:
             cell = client.execute_cell(cell, len(client.nb.cells) - 1,
                                        store_history=store_history)
         except DeadKernelError:
-            self.record.dead = f"the kernel died while running code cell {number}"
+            self.record.dead = f"the kernel died while running code cell {number}" \
+                               + self._death_reason()
             run.error_name, run.error_value = "DeadKernelError", self.record.dead
         except CellTimeoutError:
             run.timed_out = True
@@ -198,6 +210,25 @@ class KernelSession:
         if run.timed_out and self.alive:
             self._ensure_responsive(number)
         return run
+
+    def _death_reason(self) -> str:
+        """Why the kernel process ended, when the OS says (a limit's signal, or an exit)."""
+        try:
+            assert self._client is not None and self._client.km is not None
+            process = getattr(self._client.km.provisioner, "process", None)
+            code = process.wait(timeout=2) if process is not None else None
+        except Exception:  # noqa: BLE001 - no reason to give is fine
+            return ""
+        if code is None:
+            return ""
+        if code == -signal.SIGXCPU:
+            return (f": it used up its CPU time limit ({self.limits.cpu_seconds} s). Train for "
+                    "fewer epochs or on less data in the cells the grader runs")
+        if code == -signal.SIGKILL:
+            return ": it was killed (SIGKILL), most likely for using too much memory"
+        if code < 0:
+            return f": it was ended by signal {signal.Signals(-code).name}"
+        return f" (it exited with status {code}: sys.exit or os._exit in a cell ends the kernel)"
 
     def _ensure_responsive(self, number: int) -> None:
         """After an interrupt the kernel must answer again; if it does not, it is finished."""

@@ -243,6 +243,13 @@ class Grader:
             if cell.timed_out:
                 self.notes.append(f"code cell {cell.number} was stopped after its time limit "
                                   f"({self.spec.limits.cell_seconds:g} s)")
+            elif cell.error_name == "MemoryError":
+                self.notes.append(f"code cell {cell.number} ran out of memory: the kernel may "
+                                  f"use {self.spec.limits.memory_mb} MB. Work on smaller "
+                                  "arrays or batches, and free big ones you no longer need")
+            elif cell.error_name and "File too large" in cell.error_value:
+                self.notes.append(f"code cell {cell.number} wrote a file larger than the "
+                                  f"{self.spec.limits.file_mb} MB the kernel may write")
             elif cell.error_name:
                 self.notes.append(f"code cell {cell.number} raised {cell.error_name}: "
                                   f"{cell.error_value[:200]}")

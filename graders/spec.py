@@ -82,6 +82,10 @@ class Limits:
     run_seconds: float = 1800.0
     call_seconds: float = 60.0
     output_chars: int = 200_000
+    # Enforced by the OS on the kernel (graders/sandbox.py).
+    memory_mb: int = 4096  # address space; torch alone maps about 650 MB
+    file_mb: int = 512  # the largest file the kernel may write
+    cpu_seconds: int = 7200  # CPU time of the kernel process, all cells together
 
 
 @dataclass(frozen=True)
@@ -296,10 +300,11 @@ class _Reader:
 
     def limits(self, raw: Any, key: str) -> Limits:
         data = self.mapping(raw, key)
-        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", "output_chars"})
+        integers = {"output_chars", "memory_mb", "file_mb", "cpu_seconds"}
+        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", *integers})
         values = {name: self.number(v, f"{key}.{name}", minimum=1) for name, v in data.items()}
-        if "output_chars" in values:
-            values["output_chars"] = int(values["output_chars"])
+        for name in integers & set(values):
+            values[name] = int(values[name])
         return Limits(**values)  # type: ignore[arg-type]
 
     def datafile(self, raw: Any, key: str) -> DataFileSpec:
