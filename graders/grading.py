@@ -155,7 +155,7 @@ class Grader:
     def run(self, parts: list[PartSpec]) -> GradeReport:
         started = time.perf_counter()
         results: dict[str, PartResult] = {}
-        with tempfile.TemporaryDirectory(prefix="nngrader-") as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
             run_dir = Path(tmp) / "work"
             run_dir.mkdir()
             staged = self._stage(run_dir)
@@ -247,6 +247,10 @@ class Grader:
                 self.notes.append(f"code cell {cell.number} ran out of memory: the kernel may "
                                   f"use {self.spec.limits.memory_mb} MB. Work on smaller "
                                   "arrays or batches, and free big ones you no longer need")
+            elif cell.error_name == "BlockingIOError" or (
+                    cell.error_name and "Resource temporarily unavailable" in cell.error_value):
+                self.notes.append(f"code cell {cell.number} could not start another process or "
+                                  f"thread: the kernel may run {self.spec.limits.processes}")
             elif cell.error_name and "File too large" in cell.error_value:
                 self.notes.append(f"code cell {cell.number} wrote a file larger than the "
                                   f"{self.spec.limits.file_mb} MB the kernel may write")

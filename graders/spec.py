@@ -86,6 +86,8 @@ class Limits:
     memory_mb: int = 4096  # address space; torch alone maps about 650 MB
     file_mb: int = 512  # the largest file the kernel may write
     cpu_seconds: int = 7200  # CPU time of the kernel process, all cells together
+    processes: int = 128  # processes and threads of the kernel's own user (RLIMIT_NPROC)
+    message_mb: int = 256  # the largest single message (output, figure, reply) the grader takes
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,8 @@ class _Reader:
 
     def limits(self, raw: Any, key: str) -> Limits:
         data = self.mapping(raw, key)
-        integers = {"output_chars", "memory_mb", "file_mb", "cpu_seconds"}
+        integers = {"output_chars", "memory_mb", "file_mb", "cpu_seconds", "processes",
+                    "message_mb"}
         self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", *integers})
         values = {name: self.number(v, f"{key}.{name}", minimum=1) for name, v in data.items()}
         for name in integers & set(values):

@@ -20,7 +20,7 @@ from graders.kernel import call_op, get_op, set_op, sweep_op
 GRADIENT_MISTAKES = (
     "not_set", "wrong_shape", "transposed", "nonfinite", "left_at_zero", "inner_product",
     "divided_by_length", "no_recurrence", "counted_twice", "sign_flipped", "recurrence",
-    "forward_not_model", "not_gradient_of_forward", "crashed",
+    "forward_not_model", "not_gradient_of_forward", "crashed", "finite_differences",
 )
 KINK_MARGIN = 1e-3  # |s| of every hidden unit at least this far from the ReLU kink
 
@@ -188,7 +188,8 @@ def _recognise(reference: Any, trial: Trial, name: str, value: Any) -> str:
 
 @register("rnn_bptt.gradient", required=("gradient", "param"),
           optional={"seq_lengths": [1, 2, 6], "hidden": 11, "step": 1e-5, "fd_rtol": 1e-5,
-                    "rtol": 1e-6, "atol": 1e-9, "entries": 6, "directions": 3},
+                    "rtol": 1e-6, "atol": 1e-9, "entries": 6, "directions": 3,
+                    "method_rtol": 1e-12},
           mistakes=GRADIENT_MISTAKES)
 def check_bptt_gradient(ctx: CheckContext) -> Outcome:
     """One of dEdU, dEdW, dEdV, dEdb, dEdc: right for every sequence length, against the model's
@@ -206,7 +207,7 @@ def check_bptt_gradient(ctx: CheckContext) -> Outcome:
         if trial.problem and any(trial.problem in line for line in lines):
             continue  # the same failure at every length is said once
         lines += trial_lines
-        if credit < 1 and not mistake:
+        if (credit < 1 or trial_mistake == "finite_differences") and not mistake:
             mistake = trial_mistake
     lengths = [t.length for t in trials]
     right = [t.length for t, c in zip(trials, credits, strict=True) if c >= 1]
@@ -249,7 +250,10 @@ def _judge_trial(ctx: CheckContext, trial: Trial, name: str,
             verdict = "agree" if fd.ok else "of your own ForwardTT disagree"
             note += f"; finite differences {verdict} ({fd.max_rel_error:.1e}, " \
                     f"{fd.evaluations} evaluations)"
-        return 1.0, [note], "", spent
+        lines, flag = [note], _finite_difference_signature(ctx, array, expected)
+        if flag:
+            lines.append(flag)
+        return 1.0, lines, "finite_differences" if flag else "", spent
     lines = [f"{tag} {match.summary}"]
     if match.table:
         lines.append(match.table)
@@ -266,6 +270,25 @@ def _judge_trial(ctx: CheckContext, trial: Trial, name: str,
         lines.append(fd.table(4))
         mistake = mistake or "not_gradient_of_forward"
     return 0.0, lines, mistake, spent
+
+
+def _finite_difference_signature(ctx: CheckContext, array: np.ndarray | None,
+                                 expected: np.ndarray) -> str:
+    """A note for the marker when a right gradient is only as exact as a finite-difference
+    estimate. Back-propagation in float64 agrees with the model to about 1e-13 of the
+    gradient's size; central differences cannot beat the rounding of the loss divided by the
+    step (about 1e-11 here, and usually far more), so agreement worse than `method_rtol`
+    suggests the gradient was estimated from the forward pass, not back-propagated. No marks
+    depend on it: right numbers, perhaps the wrong method, for a person to look at."""
+    if array is None or array.shape != expected.shape:
+        return ""
+    scale = float(np.max(np.abs(expected))) or 1.0
+    error = float(np.max(np.abs(array - expected))) / scale
+    if error <= float(ctx.params["method_rtol"]):
+        return ""
+    return (f"    for the marker: right to {error:.1e} of the gradient's size, where "
+            "back-propagation in float64 gets about 1e-13; finite differences of the loss give "
+            "this. Right numbers, perhaps not by back-propagation: please look at the method.")
 
 
 def _join(values: list[int]) -> str:
