@@ -39,6 +39,7 @@ REPLY_MIMETYPE = "application/vnd.nngrader.reply"
 
 
 SANDBOX = str(Path(__file__).with_name("sandbox.py"))
+ISOLATION_NOTE = "the kernel ran without isolation"
 
 
 @functools.cache
@@ -184,7 +185,7 @@ class KernelSession:
         self.record = RunRecord(mode=mode)
         self._client: _CappedClient | None = None
         self.isolated = False
-        self._iopub_watch: zmq.Socket | None = None
+        self._iopub_watch: tuple[Any, zmq.Socket] | None = None
 
     def __enter__(self) -> KernelSession:
         started = time.perf_counter()
@@ -195,8 +196,8 @@ class KernelSession:
         specs.isolate = self.isolated = not why_not
         if why_not:
             self.record.notes.append(
-                f"the kernel ran without isolation ({why_not}): it could read any file this "
-                "user can read. Grade untrusted work on Linux with user namespaces allowed")
+                f"{ISOLATION_NOTE} ({why_not}): it could read any file this user can read. "
+                "Grade untrusted work on Linux with user namespaces allowed")
         km = _GuardedKernelManager(kernel_spec_manager=specs, kernel_name=KERNEL_NAME,
                                 transport="ipc", ip=str(run_folder / "kernel"),
                                 connection_file=str(run_folder / "kernel.json"))
@@ -221,6 +222,9 @@ class KernelSession:
 
     def __exit__(self, *exc: object) -> None:
         client, self._client = self._client, None
+        if client is not None and getattr(client, "kc", None) is not None:
+            _stop_watching(client.kc.iopub_channel.socket, self._iopub_watch)
+            self._iopub_watch = None
         if client is not None and client.km is not None:
             try:
                 client._cleanup_kernel()
@@ -392,18 +396,29 @@ class KernelSession:
                 pass
 
 
-def _watch_disconnects(socket: Any) -> zmq.Socket | None:
+def _watch_disconnects(socket: Any) -> tuple[Any, zmq.Socket] | None:
     """A monitor of the client's output channel: ZMQ cuts a kernel that sends an oversized
-    message off, and the grader must know rather than wait for outputs that never come."""
+    message off, and the grader must know rather than wait for outputs that never come.
+    Returns (the monitor socket, a blocking view of it to poll)."""
     try:
         monitor = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
-        return zmq.Socket.shadow(monitor.underlying)
+        return monitor, zmq.Socket.shadow(monitor.underlying)
     except zmq.ZMQError:
         return None
 
 
-def _disconnected(monitor: zmq.Socket | None) -> bool:
-    return monitor is not None and bool(monitor.poll(0))
+def _disconnected(watch: tuple[Any, zmq.Socket] | None) -> bool:
+    return watch is not None and bool(watch[1].poll(0))
+
+
+def _stop_watching(socket: Any, watch: tuple[Any, zmq.Socket] | None) -> None:
+    if watch is None:
+        return
+    try:
+        socket.disable_monitor()
+    except zmq.ZMQError:
+        pass
+    watch[0].close(linger=0)
 
 
 _REAP_CHILDREN = """\

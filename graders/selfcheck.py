@@ -13,6 +13,7 @@ from pathlib import Path
 
 from graders.build import PUBLIC_DIR, RECORD_NAME
 from graders.errors import SubmissionError, UsageError
+from graders.execute import ISOLATION_NOTE
 from graders.grading import Grader, _ungraded, public_only, select_parts
 from graders.notebook import read_submission
 from graders.recorded import ReplayReference
@@ -87,9 +88,12 @@ def render_check_report(report: GradeReport, spec: AssignmentSpec | None,
     if unavailable:
         lines += ["", f"{len(unavailable)} check(s) ({', '.join(unavailable)}) could not run "
                       "here and will run at grading."]
-    if report.notes:
+    # Isolation protects the grader from the notebook; on the student's own machine it is no
+    # concern of theirs.
+    notes = [n for n in report.notes if not n.startswith(ISOLATION_NOTE)]
+    if notes:
         lines += ["", "## Notes from running your notebook", ""]
-        lines += [f"- {note}" for note in report.notes]
+        lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 

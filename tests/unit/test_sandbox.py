@@ -1,0 +1,101 @@
+"""The kernel launcher (graders/sandbox.py): limits, isolation, and ending as the kernel ended."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from graders.execute import SANDBOX, isolation_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+needs_isolation = pytest.mark.skipif(bool(isolation_problem()),
+                                     reason=f"no isolation here: {isolation_problem()}")
+
+
+def _launch(run_folder: Path, code: str, *options: str, python: str = sys.executable,
+            user: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    work = run_folder / "work"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([*(user or []), python, "-I", SANDBOX, "--run-folder", str(run_folder),
+                           *options, "--", python, "-c", code], cwd=work, capture_output=True,
+                          text=True, timeout=120)
+
+
+@needs_isolation
+@pytest.mark.parametrize("how, status", [("os._exit(3)", 3),
+                                         ("os.kill(os.getpid(), signal.SIGKILL)",
+                                          -signal.SIGKILL),
+                                         ("os.kill(os.getpid(), signal.SIGTERM)",
+                                          -signal.SIGTERM)])
+def test_the_launcher_ends_as_the_isolated_kernel_ended(tmp_path, how, status):
+    result = _launch(tmp_path, f"import os, signal\n{how}", "--isolate")
+    assert result.returncode == status, result.stderr
+
+
+@needs_isolation
+def test_the_cpu_limit_reaches_an_isolated_kernel(tmp_path):
+    # An init of a PID namespace ignores SIGXCPU; the kernel is not that init.
+    result = _launch(tmp_path, "while True: pass", "--isolate", "--cpu-seconds", "1")
+    assert result.returncode == -signal.SIGXCPU, result.stderr
+
+
+@needs_isolation
+def test_an_isolated_kernel_sees_only_the_system_python_and_its_run_folder(tmp_path):
+    code = ("import os, socket\nprint(sorted(os.listdir('/')))\nprint(os.getcwd())\n"
+            f"print(os.path.exists({str(ROOT / 'reference_solutions')!r}))\n"
+            "print(len([p for p in os.listdir('/proc') if p.isdigit()]))\n"
+            "try:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+            "except OSError as e:\n    print(e.errno)")
+    result = _launch(tmp_path, code, "--isolate")
+    assert result.returncode == 0, result.stderr
+    listing, cwd, reference, processes, network = result.stdout.splitlines()
+    assert set(eval(listing)) <= {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr",  # noqa: S307
+                                  "etc", "tmp", "dev", "proc", "root", "work", "home", "opt",
+                                  "srv", "var"}
+    assert cwd == str(tmp_path / "work")
+    assert reference == "False"
+    assert processes == "2"  # the namespace's init and the kernel
+    assert int(network) in (101, 99)  # network unreachable, address not available
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root to become an unprivileged user")
+def test_an_unprivileged_user_gets_isolation_from_a_user_namespace():
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    python = "/usr/bin/python3"
+    if subprocess.run([*nobody, python, "-c", "pass"], capture_output=True).returncode != 0:
+        pytest.skip("no Python an unprivileged user may run")
+    probe = subprocess.run([*nobody, python, "-I", SANDBOX, "--probe"], capture_output=True,
+                           text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unprivileged user namespaces are not allowed here: {probe.stdout}")
+    tmp_path = Path(tempfile.mkdtemp())  # pytest's own folders are closed to other users
+    os.chmod(tmp_path, 0o777)
+    (tmp_path / "work").mkdir()
+    os.chmod(tmp_path / "work", 0o777)
+    code = ("import os\nprint(os.getuid())\n"
+            f"print(os.path.exists({str(ROOT)!r}))\nopen('made-here', 'w').write('x')")
+    result = _launch(tmp_path, code, "--isolate", python=python, user=nobody)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["65534", "False"]
+    assert (tmp_path / "work/made-here").exists()
+    shutil.rmtree(tmp_path)
+
+
+def test_without_isolation_the_limits_still_hold(tmp_path):
+    result = _launch(tmp_path, "import numpy\nnumpy.ones(1 << 30)", "--memory-mb", "1000")
+    assert "MemoryError" in result.stderr
+
+
+def test_the_probe_says_why_isolation_is_missing_or_ok():
+    result = subprocess.run([sys.executable, "-I", SANDBOX, "--probe"], capture_output=True,
+                            text=True)
+    assert (result.returncode == 0) == (result.stdout.strip() == "ok")
+    assert result.stdout.strip()
