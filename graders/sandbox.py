@@ -119,14 +119,16 @@ def build_root(new_root: str, run_folder: str, *, tmp_mb: int) -> None:
     """Make `new_root` hold only what a kernel needs; run in the child, inside the namespaces."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
+    # /tmp first: this Python (a virtual environment in a fresh clone, say) and the run folder
+    # may both be inside it, and a later mount on /tmp would hide them.
+    os.makedirs(new_root + "/tmp", exist_ok=True)
+    _mount("tmpfs", new_root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=1777,size={tmp_mb}m")
     python_folders = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
                       os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
     for folder in (*SYSTEM_FOLDERS, *sorted(python_folders)):
         _bind_read_only(folder, new_root)
-    os.makedirs(new_root + "/tmp", exist_ok=True)
-    _mount("tmpfs", new_root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=1777,size={tmp_mb}m")
-    _bind(run_folder, new_root + run_folder, read_only=False)  # after /tmp: it may be in it
+    _bind(run_folder, new_root + run_folder, read_only=False)
     os.makedirs(new_root + "/dev", exist_ok=True)
     _bind("/dev", new_root + "/dev", read_only=False, recursive=True)
     if os.path.isdir(new_root + "/dev/shm"):

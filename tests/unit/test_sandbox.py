@@ -99,3 +99,14 @@ def test_the_probe_says_why_isolation_is_missing_or_ok():
                             text=True)
     assert (result.returncode == 0) == (result.stdout.strip() == "ok")
     assert result.stdout.strip()
+
+
+@needs_isolation
+def test_a_python_that_lives_under_tmp_is_still_there_for_the_kernel(tmp_path):
+    # A fresh clone's virtual environment may sit in /tmp, which the kernel gets empty.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin/python")
+    result = _launch(tmp_path, "import sys; print(sys.prefix)", "--isolate", python=python)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(venv)
