@@ -107,6 +107,8 @@ def test_a_python_that_lives_under_tmp_is_still_there_for_the_kernel(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = str(venv / "bin/python")
-    result = _launch(tmp_path, "import sys; print(sys.prefix)", "--isolate", python=python)
+    run_folder = tmp_path / "run"  # beside the environment, not around it
+    run_folder.mkdir()
+    result = _launch(run_folder, "import sys; print(sys.prefix)", "--isolate", python=python)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(venv)
