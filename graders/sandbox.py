@@ -208,13 +208,37 @@ def _run_isolated_child(args: argparse.Namespace, command: list[str], switch_use
     except BaseException as error:  # noqa: BLE001 - the child must never return
         print(f"sandbox: {error}", file=sys.stderr, flush=True)
         os._exit(121)
-    for name in ("SIGTERM", "SIGHUP", "SIGQUIT"):
-        signal.signal(getattr(signal, name), lambda *_: _kill(kernel))
-    while True:  # an init: collect every orphan, until the kernel itself ends
+    # Become a plain init, so that nothing the kernel can read (/proc/1/cmdline) names the
+    # grader: the same Python running only INIT, which keeps the kernel as its child.
+    os.set_inheritable(status_pipe, True)
+    environment = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    os.execve(sys.executable, [sys.executable, "-I", "-c", INIT, str(kernel), str(status_pipe)],
+              environment)
+
+
+# The namespace's init: collects every orphan until the kernel ends, then reports how it ended
+# (its wait status) through the pipe to the launcher. Anything that asks it to end ends the
+# kernel; the interrupt is the kernel's alone.
+INIT = """\
+import os, signal, sys
+kernel, pipe = int(sys.argv[1]), int(sys.argv[2])
+def stop(*_):
+    try:
+        os.kill(kernel, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    signal.signal(number, stop)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    try:
         pid, status = os.waitpid(-1, 0)
-        if pid == kernel:
-            os.write(status_pipe, str(status).encode())
-            os._exit(0)
+    except ChildProcessError:
+        os._exit(1)
+    if pid == kernel:
+        os.write(pipe, str(status).encode())
+        os._exit(0)
+"""
 
 
 def run_isolated(args: argparse.Namespace, command: list[str]) -> None:

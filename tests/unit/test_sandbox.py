@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.execute import SANDBOX, isolation_problem
+from graders.execute import SANDBOX, isolation_problem, kernel_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_isolation = pytest.mark.skipif(bool(isolation_problem()),
@@ -20,12 +20,13 @@ needs_isolation = pytest.mark.skipif(bool(isolation_problem()),
 
 
 def _launch(run_folder: Path, code: str, *options: str, python: str = sys.executable,
-            user: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+            user: list[str] | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     work = run_folder / "work"
     work.mkdir(exist_ok=True)
     return subprocess.run([*(user or []), python, "-I", SANDBOX, "--run-folder", str(run_folder),
                            *options, "--", python, "-c", code], cwd=work, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=env)
 
 
 @needs_isolation
@@ -112,3 +113,19 @@ def test_a_python_that_lives_under_tmp_is_still_there_for_the_kernel(tmp_path):
     result = _launch(run_folder, "import sys; print(sys.prefix)", "--isolate", python=python)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(venv)
+
+
+@needs_isolation
+def test_nothing_an_isolated_kernel_can_read_names_the_grader():
+    tmp_path = Path(tempfile.mkdtemp())  # pytest's folders are named after the test
+    code = ("import os\nfor pid in ('1', 'self'):\n"
+            "    for what in ('cmdline', 'environ'):\n"
+            "        print(open(f'/proc/{pid}/{what}', 'rb').read().decode(errors='replace'))\n"
+            "print(os.getcwd(), sorted(os.listdir('..')))")
+    # The environment grading gives a kernel (pytest's own names the test).
+    result = _launch(tmp_path, code, "--isolate", env=kernel_environment(tmp_path / "work"))
+    assert result.returncode == 0, result.stderr
+    assert "import os, signal" in result.stdout  # it did read the init's command line
+    shutil.rmtree(tmp_path)
+    for word in ("grade", "sandbox", "nngrader", "reference"):
+        assert word not in result.stdout.lower()
