@@ -77,6 +77,7 @@ class _OwnKernelSpecs(KernelSpecManager):
                    "--file-mb", str(self.limits.file_mb),
                    "--cpu-seconds", str(self.limits.cpu_seconds),
                    "--processes", str(self.limits.processes),
+                   "--grader-pid", str(os.getpid()),
                    *(["--isolate"] if self.isolate else []), "--"]
         return KernelSpec(
             argv=[*sandbox, sys.executable, "-m", "ipykernel_launcher", "-f",

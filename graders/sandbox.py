@@ -1,6 +1,7 @@
 """The kernel's launcher: OS limits and isolation first, then the kernel itself.
 
-    python -I graders/sandbox.py --run-folder DIR [limits] [--isolate] -- KERNEL ARGV...
+    python -I graders/sandbox.py --run-folder DIR [limits] [--grader-pid PID] [--isolate] \\
+        -- KERNEL ARGV...
     python -I graders/sandbox.py --probe
 
 Run as a script (standard library only, never the package), so nothing of the grader is loaded
@@ -243,6 +244,9 @@ while True:
 
 def run_isolated(args: argparse.Namespace, command: list[str]) -> None:
     """Fork the isolated kernel, pass on signals, and end as it ended."""
+    grader = args.grader_pid or os.getppid()
+    if os.getppid() != grader:  # the grader died before we got here
+        sys.exit(1)
     switch_user = enter_namespaces()
     launcher = os.getpid()
     read, write = os.pipe()
@@ -256,10 +260,41 @@ def run_isolated(args: argparse.Namespace, command: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP", "SIGQUIT"):
         signal.signal(getattr(signal, name), lambda *_: _kill(child))
-    _, status = os.waitpid(child, 0)
+    status = _wait_unless_orphaned(child, grader)
     with os.fdopen(read, "rb") as pipe:
         said = pipe.read().decode(errors="replace").strip()
     _end_like(int(said) if said.isdigit() else status)
+
+
+def _wait_unless_orphaned(child: int, grader: int) -> int:
+    """Wait for `child` and return its wait status; kill it first if the grader dies.
+
+    The init and the kernel die with this launcher (PDEATHSIG), but this launcher has no such
+    link to the grader: Linux fires PDEATHSIG when the creating *thread* ends, and the grader
+    may start kernels from a thread that ends long before the kernel should. So watch the
+    grader's process itself (a pidfd), else look at the parent id once a second."""
+    import select
+
+    try:
+        watch_grader, watch_child = os.pidfd_open(grader), os.pidfd_open(child)
+    except (AttributeError, OSError):
+        while True:
+            pid, status = os.waitpid(child, os.WNOHANG)
+            if pid:
+                return status
+            if os.getppid() != grader:
+                _kill(child)
+            select.select([], [], [], 1.0)
+    poller = select.poll()
+    poller.register(watch_grader, select.POLLIN)
+    poller.register(watch_child, select.POLLIN)
+    while True:
+        ready = {fd for fd, _ in poller.poll()}
+        if watch_child in ready:
+            return os.waitpid(child, 0)[1]
+        if watch_grader in ready or os.getppid() != grader:
+            _kill(child)
+            poller.unregister(watch_grader)
 
 
 def _kill(pid: int) -> None:
@@ -328,6 +363,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--file-mb", type=int, default=512)
     parser.add_argument("--cpu-seconds", type=int, default=7200)
     parser.add_argument("--processes", type=int, default=128)
+    parser.add_argument("--grader-pid", type=int, default=0,
+                        help="the grader's pid: end if it is gone (default: our parent)")
     parser.add_argument("--isolate", action="store_true")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

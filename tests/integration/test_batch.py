@@ -88,6 +88,35 @@ def test_200_mixed_submissions_grade_with_two_jobs_and_a_rerun_regrades_nothing(
     assert {r["student"]: r["total"] for r in table[1:]}["s000_broken"] == "0"
 
 
+def _descendants(root: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit():
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1]
+                                               .split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those still running (a zombie waiting for its reaper counts as ended)."""
+    running = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            running.add(pid)
+    return running
+
+
 def test_a_batch_killed_with_sigkill_resumes_and_grades_each_submission_once(tmp_path):
     _class(tmp_path / "class", 30)
     process = subprocess.Popen([GRADE, "batch", "class", "--assignment", "lstm_gates", "--jobs",
@@ -100,10 +129,15 @@ def test_a_batch_killed_with_sigkill_resumes_and_grades_each_submission_once(tmp
         if book.is_file() and 5 <= len(_rows(tmp_path / "out")) < 30:
             break
         time.sleep(0.2)
+    started_by_batch = _descendants(process.pid)  # its workers, their kernels' launchers, ...
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     finished = _rows(tmp_path / "out")
     assert 5 <= len(finished) < 30
+    deadline = time.time() + 15
+    while _alive(started_by_batch) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _alive(started_by_batch) == set(), "the killed batch left kernels running"
     resumed = _batch("class", "--jobs", "2", "--out", "out", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{30 - len(finished)} graded now, {len(finished)} unchanged" in resumed.stdout

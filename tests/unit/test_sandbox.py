@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,62 @@ def test_nothing_an_isolated_kernel_can_read_names_the_grader():
     shutil.rmtree(tmp_path)
     for word in ("grade", "sandbox", "nngrader", "reference"):
         assert word not in result.stdout.lower()
+
+
+def _processes_naming(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+# The launcher as run, and as run on a Linux or Python without pidfds (it polls its parent id).
+WITHOUT_PIDFD = (f"import os, runpy, sys; del os.pidfd_open; sys.argv[0] = {SANDBOX!r}; "
+                 f"runpy.run_path({SANDBOX!r}, run_name='__main__')")
+
+
+@needs_isolation
+@pytest.mark.parametrize("launcher", [[SANDBOX], ["-c", WITHOUT_PIDFD]],
+                         ids=["pidfd", "polling"])
+def test_an_isolated_kernel_ends_when_the_grader_that_started_it_is_killed(tmp_path, launcher):
+    # A batch worker killed with SIGKILL must not leave its kernel idling forever.
+    marker = f"orphan-{os.getpid()}-{tmp_path.name}"
+    (tmp_path / "work").mkdir()
+    kernel = f"open('ready', 'w').close(); import time; time.sleep(120)  # {marker}"
+    grader = (f"import subprocess, sys, time\n"
+              f"subprocess.Popen([sys.executable, '-I', *{launcher!r}, '--run-folder', "
+              f"{str(tmp_path)!r}, '--isolate', '--', sys.executable, '-c', {kernel!r}], "
+              f"cwd={str(tmp_path / 'work')!r})\n"
+              "time.sleep(120)\n")
+    process = subprocess.Popen([sys.executable, "-c", grader])
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "work/ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "work/ready").exists(), "the kernel never started"
+        kernels = [pid for pid in _processes_naming(marker) if pid != process.pid]
+        assert len(kernels) == 2  # the launcher and the kernel
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while set(_processes_naming(marker)) & set(kernels) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert set(_processes_naming(marker)) & set(kernels) == set()
+    finally:
+        process.kill()
+        for pid in _processes_naming(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+@needs_isolation
+def test_the_launcher_starts_no_kernel_when_its_grader_is_already_gone(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    result = _launch(tmp_path, "open('started', 'w').close()", "--isolate",
+                     "--grader-pid", str(gone.pid))
+    assert result.returncode == 1
+    assert not (tmp_path / "work/started").exists()
