@@ -73,9 +73,12 @@ def marks_summary(spec: AssignmentSpec) -> dict[str, float]:
 
 def public_summary(spec: AssignmentSpec) -> str:
     marks = marks_summary(spec)
-    if not marks["public"]:
+    if not public_only(spec.parts):
         return ("This assignment has no public checks: everything is checked when your work "
                 "is graded.")
+    if not marks["public"]:
+        return ("The public checks carry no marks: they tell you whether the grader can read "
+                "your answers. Every value is checked when your work is graded.")
     return (f"The public checks are worth {marks['public']:g} of the {marks['auto']:g} automatic "
             "marks; the hidden checks run only when your work is graded, so passing every "
             "public check does not mean full marks.")

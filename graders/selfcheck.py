@@ -18,7 +18,7 @@ from graders.grading import Grader, _ungraded, public_only, select_parts
 from graders.notebook import read_submission
 from graders.recorded import ReplayReference
 from graders.reports.markdown import render_part
-from graders.results import GradeReport
+from graders.results import GradeReport, Status
 from graders.spec import AssignmentSpec, known_assignments, load_assignment, load_spec
 
 
@@ -72,9 +72,12 @@ def render_check_report(report: GradeReport, spec: AssignmentSpec | None,
                         parts: Sequence[str] = ()) -> str:
     if spec is None or not report.graded:
         return f"Could not check {report.submission}: {report.problem}\n"
+    checks = [c for part in report.parts for c in part.checks]
+    passed = sum(c.status is Status.PASSED for c in checks)
     lines = [f"# {spec.title}: public checks", "",
              f"Notebook: `{report.submission}`  ",
-             f"Public checks passed: **{report.score:g} / {report.max_score:g} marks** "
+             f"Public checks passed: **{passed} of {len(checks)}, "
+             f"{report.score:g} / {report.max_score:g} marks** "
              f"(inputs from the public seed {spec.public_seed}, the same as at grading)"]
     for part in report.parts:
         lines += [""] + render_part(part)

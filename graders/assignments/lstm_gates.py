@@ -85,14 +85,9 @@ def check_values(ctx: CheckContext) -> Outcome:
     A value counts as right within rtol of the exact one, or within atol of it."""
     p = ctx.params
     variable, sub = p["variable"], p["input"]
-    reply = ctx.once(("get", variable), lambda: ctx.kernel.get(variable))
-    if not reply.ok:
-        return Outcome.failed(ctx.explain(reply, f"read {variable}") + " The grader reads your "
-                              f"numbers from the variable {variable}; your written working is "
-                              "shown to the TA.", mistake="not_defined")
-    answers, problem = _answers_2a(reply.results[0])
-    if answers is None:
-        return Outcome.failed(problem, mistake="wrong_type")
+    answers = _read_2a(ctx, variable)
+    if isinstance(answers, Outcome):
+        return answers
     x = ctx.reference.INPUTS[sub]
     exact = ctx.reference.lstm_step(x)
     given = answers.get(sub, {})
@@ -121,15 +116,9 @@ def check_values(ctx: CheckContext) -> Outcome:
     return Outcome.passed(f"{names} for {label} agree with the cell.")
 
 
-@register("lstm_gates.target", required=("variable", "target"),
-          optional={"tolerance": 1e-3},
-          mistakes=("not_defined", "wrong_type", "too_far"))
-def check_target(ctx: CheckContext) -> Outcome:
-    """Run the exact cell on the student's proposed x_t and measure the distance of C_t (target
-    'sum': C_{t-1} + h_{t-1}) or h_t (target 'average': (C_{t-1} + h_{t-1}) / 2) from the target."""
-    p = ctx.params
-    variable, tolerance = p["variable"], float(p["tolerance"])
-    reply = ctx.kernel.get(variable)
+def _read_input(ctx: CheckContext, variable: str) -> list[float] | Outcome:
+    """The student's proposed x_t as three floats, or the failed outcome that says why not."""
+    reply = ctx.once(("get", variable), lambda: ctx.kernel.get(variable))
     if not reply.ok:
         return Outcome.failed(ctx.explain(reply, f"read {variable}") + f" Put your proposed "
                               f"input in {variable}, e.g. {variable} = [0.0, 0.0, 0.0].",
@@ -140,6 +129,62 @@ def check_target(ctx: CheckContext) -> Outcome:
     if len(numbers) != 3 or any(v is None for v in numbers):
         return Outcome.failed(f"{variable} should be three finite numbers [x1, x2, x3] (the "
                               f"input x_t); it is {describe_value(raw)}.", mistake="wrong_type")
+    return [float(v) for v in numbers if v is not None]
+
+
+def _read_2a(ctx: CheckContext, variable: str) -> dict[str, dict[str, Any]] | Outcome:
+    reply = ctx.once(("get", variable), lambda: ctx.kernel.get(variable))
+    if not reply.ok:
+        return Outcome.failed(ctx.explain(reply, f"read {variable}") + " The grader reads your "
+                              f"numbers from the variable {variable}; your written working is "
+                              "shown to the TA.", mistake="not_defined")
+    answers, problem = _answers_2a(reply.results[0])
+    if answers is None:
+        return Outcome.failed(problem, mistake="wrong_type")
+    return answers
+
+
+@register("lstm_gates.readable", required=("variable", "form"),
+          mistakes=("not_defined", "wrong_type", "missing_value"))
+def check_readable(ctx: CheckContext) -> Outcome:
+    """Whether the grader can read the student's answer at all: for part (a) (form 'gates') a
+    number for each of f, i, o, C, h for each of the three inputs, for parts (b) and (c) (form
+    'input') three numbers. Needs no reference and says nothing of the values, so it can be a
+    public check: a student learns before submitting that their answer is in a form the grader
+    reads."""
+    variable = ctx.params["variable"]
+    if ctx.params["form"] == "input":
+        numbers = _read_input(ctx, variable)
+        if isinstance(numbers, Outcome):
+            return numbers
+        return Outcome.passed(f"{variable} = {numbers} can be read; whether it reaches the "
+                              "target is checked when your work is graded.")
+    answers = _read_2a(ctx, variable)
+    if isinstance(answers, Outcome):
+        return answers
+    absent = [f"{variable}[{sub!r}][{name!r}]" for sub in SUBPARTS for name in GATES
+              if _number(answers.get(sub, {}).get(name)) is None]
+    if absent:
+        shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5
+                                         else "")
+        return Outcome.failed(f"The grader found no number for {shown}. Give each as a number, "
+                              f"e.g. {variable}['i']['f'] = 0.5 (keys 'i', 'ii', 'iii'; inside "
+                              "each 'f', 'i', 'o', 'C', 'h').", mistake="missing_value")
+    return Outcome.passed(f"{variable} holds a number for each of f, i, o, C, h for the three "
+                          "inputs; the values are checked when your work is graded.")
+
+
+@register("lstm_gates.target", required=("variable", "target"),
+          optional={"tolerance": 1e-3},
+          mistakes=("not_defined", "wrong_type", "too_far"))
+def check_target(ctx: CheckContext) -> Outcome:
+    """Run the exact cell on the student's proposed x_t and measure the distance of C_t (target
+    'sum': C_{t-1} + h_{t-1}) or h_t (target 'average': (C_{t-1} + h_{t-1}) / 2) from the target."""
+    p = ctx.params
+    variable, tolerance = p["variable"], float(p["tolerance"])
+    numbers = _read_input(ctx, variable)
+    if isinstance(numbers, Outcome):
+        return numbers
     ref = ctx.reference
     state, target = ref.TARGETS[p["target"]]
     step = ref.lstm_step(numbers)

@@ -17,7 +17,8 @@ FULL = {"2a": 4.5, "2b": 1, "2c": 2}
 EXPECTED = {
     "reference_solutions/lstm_gates/master.ipynb": (FULL, {}),
     "assignments/lstm_gates/starter.ipynb": ({"2a": 0, "2b": 0, "2c": 0},
-                                             {("2a", "gates-i"): "not_defined"}),
+                                             {("2a", "gates-i"): "not_defined",
+                                              ("2a", "readable"): "not_defined"}),
     # h_t = tanh(C_t): wrong for i and ii (o_t ~ 0.007), right within tolerance for iii.
     "forgot_output_gate": ({**FULL, "2a": 3.5}, {("2a", "states-i"): "wrong_values",
                                                  ("2a", "states-ii"): "wrong_values"}),
@@ -44,7 +45,7 @@ def test_submission_gets_exactly_its_expected_marks(name, grade_full, assert_gra
 
 def test_missed_target_message_gives_the_state_reached_and_the_gates(grade_full):
     report = grade_full(_path("targets_missed"), "--only", "2c")
-    message = report["parts"][0]["checks"][0]["message"]
+    message = next(c["message"] for c in report["parts"][0]["checks"] if c["check_id"] == "reaches")
     assert "h_t = 0.02956" in message and "target" in message and "o_t = 0.9933" in message
 
 
@@ -52,3 +53,15 @@ def test_explanations_go_to_the_human_grader(grade_full):
     report = grade_full(_path("forgot_output_gate"), "--only", "2a-relations")
     part = report["parts"][0]
     assert part["by_hand"] and "output gate is nearly shut" in part["answer"]
+
+
+@pytest.mark.parametrize("name, readable", [("other_forms_right", True),
+                                            ("rounds_small_gates_to_zero", True),
+                                            ("assignments/lstm_gates/starter.ipynb", False)])
+def test_the_public_readable_checks_pass_for_every_form_the_grader_reads(name, readable,
+                                                                        grade_full):
+    # No marks, but what a student sees before submitting: they must agree with the marking.
+    report = grade_full(_path(name), "--assignment", "lstm_gates", "--seed", "11")
+    statuses = {p["part_id"]: c["status"] for p in report["parts"] for c in p["checks"]
+                if c["check_id"] == "readable"}
+    assert statuses == dict.fromkeys(("2a", "2b", "2c"), "passed" if readable else "failed")

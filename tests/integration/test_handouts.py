@@ -114,7 +114,7 @@ def test_student_with_only_the_handout_gets_the_public_marks_and_the_graders_mes
     result = _as_student("check", "solved.ipynb", cwd=rnn_handout)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Public checks passed: **6 / 6 marks**" in out
+    assert "Public checks passed: **3 of 3, 6 / 6 marks**" in out
     assert "3a. BPTT: hidden checks worth 4 marks" in out and "3c. Train" in out
     assert "does not mean full marks" in out
     graded = grade_full(ROOT / "reference_solutions/rnn_bptt/master.ipynb", "--only", "3a,3b")
@@ -128,7 +128,7 @@ def test_student_with_only_the_handout_gets_the_public_marks_and_the_graders_mes
 def test_student_checking_the_starter_or_one_part_sees_what_to_fix(rnn_handout):
     result = _as_student("check", "rnn_bptt.ipynb", "3a", cwd=rnn_handout)
     assert result.returncode == 0, result.stderr
-    assert "Public checks passed: **0 / 4 marks**" in result.stdout
+    assert "Public checks passed: **0 of 2, 0 / 4 marks**" in result.stdout
     assert "NotImplementedError" in result.stdout and "3b." not in result.stdout
 
 
@@ -144,4 +144,32 @@ def test_the_handouts_last_cell_runs_the_public_checks_from_inside_the_notebook(
         for key in env:
             os.environ.pop(key)
     text = "".join(o.get("text", "") for o in only_last.cells[0].outputs)
-    assert "Public checks passed: **0 / 6 marks**" in text
+    assert "Public checks passed: **0 of 3, 0 / 6 marks**" in text
+
+
+def test_a_student_learns_which_lstm_answers_the_grader_cannot_read_before_submitting(
+        tmp_path, grade_cli):
+    # lstm_gates's values are its answers, so its public checks carry no marks and say only
+    # whether each answer is in a form the grader reads.
+    assert grade_cli("build", "lstm_gates", "--out", str(tmp_path / "out"),
+                     cwd=tmp_path).returncode == 0
+    _unzip(tmp_path / "out/lstm_gates.zip", tmp_path / "student")
+    folder = tmp_path / "student/lstm_gates"
+    notebook = nbformat.read(folder / "lstm_gates.ipynb", as_version=4)
+    stubs = [c for c in notebook.cells
+             if c.cell_type == "code" and "NotImplementedError" in c.source]
+    stubs[0].source = ("answer_2a = {'i': {'f': 0.98, 'i': 0.01, 'o': 0.0067, 'C': -0.02, "
+                       "'h': -0.0001}, 'ii': [0.02, 0.99, 0.0067, 0.05, 0.0003]}")
+    stubs[1].source = "answer_2b = [1, 1, 0]"
+    stubs[2].source = "answer_2c = 'a half'"
+    nbformat.write(notebook, folder / "lstm_gates.ipynb")
+    result = _as_student("check", "lstm_gates.ipynb", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Public checks passed: **1 of 3, 0 / 0 marks**" in out
+    assert "no number for answer_2a['iii']['f']" in out and "answer_2a['ii']" not in out
+    assert "answer_2b = [1.0, 1.0, 0.0] can be read" in out
+    assert "answer_2c should be three finite numbers" in out
+    assert "2a. Gates and new states for three inputs: hidden checks worth 4.5 marks" in out
+    assert "The public checks carry no marks" in (folder / "README.md").read_text() + \
+        notebook.cells[0].source
