@@ -30,7 +30,7 @@ test-unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: setup
-	$(BIN)/ruff check graders tests benchmarks
+	$(BIN)/ruff check graders tests benchmarks assignments/*/checks*.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_rnn_3a.py

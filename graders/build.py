@@ -21,6 +21,7 @@ import nbformat
 import yaml
 
 from graders import datafiles, handout, locked
+from graders.checks import registry
 from graders.grading import SELF_CHECK_MARKER, Grader, load_reference, public_only
 from graders.notebook import METADATA_KEY, read_submission
 from graders.recorded import RecordingReference
@@ -169,8 +170,11 @@ def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = Non
     for name in spec.support_files:
         shutil.copyfile(spec.directory / name, folder / name)
         shutil.copyfile(spec.directory / name, checks_dir / name)
+    if any(not registry.is_generic(c.kind) for p in public_only(spec.parts) for c in p.checks):
+        for path in registry.check_code_files(spec.directory):
+            shutil.copyfile(path, checks_dir / path.name)
     for data in spec.data:
-        found = datafiles.data_content(data.name, data.standin, data_dir)
+        found = datafiles.data_content(data.name, data.standin, data_dir, spec.directory)
         if found is not None:
             (folder / data.name).write_bytes(found[1])
     (checks_dir / "spec.yaml").write_text(

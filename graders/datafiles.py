@@ -7,7 +7,6 @@ set, because the handout filters characters by their position in the sorted set)
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -39,13 +38,15 @@ def make_origin_of_species_standin(min_chars: int = 200_000) -> str:
     return text
 
 
-STANDINS: dict[str, Callable[[], str | bytes]] = {
-    "origin_of_species": make_origin_of_species_standin,
-    "nist36_train": functools.partial(datasets.nist36_standin, "train"),
-    "nist36_valid": functools.partial(datasets.nist36_standin, "valid"),
-    "nist36_test": functools.partial(datasets.nist36_standin, "test"),
-    "mnist_pkl": datasets.mnist_pkl_standin,
-    "autoencoder_net": datasets.autoencoder_net_standin,
+# Each maker gets the assignment's folder (for stand-ins made with its support files).
+STANDINS: dict[str, Callable[[Path], str | bytes]] = {
+    "origin_of_species": lambda folder: make_origin_of_species_standin(),
+    "nist36_train": lambda folder: datasets.nist36_standin("train"),
+    "nist36_valid": lambda folder: datasets.nist36_standin("valid"),
+    "nist36_test": lambda folder: datasets.nist36_standin("test"),
+    "mnist_pkl": lambda folder: datasets.mnist_pkl_standin(),
+    # A network of the handout's own Network class: needs Network.py beside the spec.
+    "autoencoder_net": lambda folder: datasets.autoencoder_net_standin(folder.resolve()),
 }
 
 
@@ -56,14 +57,14 @@ class StagedFile:
     origin: str  # "course data" or "stand-in"
 
 
-def stage_data(files: Sequence[tuple[str, str]], run_dir: Path,
-               data_dir: Path | None) -> list[StagedFile]:
+def stage_data(files: Sequence[tuple[str, str]], run_dir: Path, data_dir: Path | None,
+               folder: Path) -> list[StagedFile]:
     """Copy each (name, standin) into run_dir, run_dir/data and run_dir/../data, where real
     submissions look for them. The instructor's file wins; otherwise the stand-in is written.
     A file with neither is left out (the notebook's own error will say so)."""
     staged = []
     for name, standin in files:
-        found = data_content(name, standin, data_dir)
+        found = data_content(name, standin, data_dir, folder)
         if found is None:
             continue
         origin, content = found
@@ -74,14 +75,15 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path,
     return staged
 
 
-def data_content(name: str, standin: str, data_dir: Path | None) -> tuple[str, bytes] | None:
-    """(origin, bytes) of one data file: the instructor's copy in data_dir, else the stand-in,
-    else None."""
+def data_content(name: str, standin: str, data_dir: Path | None,
+                 folder: Path) -> tuple[str, bytes] | None:
+    """(origin, bytes) of one data file: the instructor's copy in data_dir, else the stand-in
+    (made with the assignment's `folder`), else None."""
     source = data_dir / name if data_dir is not None else None
     if source is not None and source.is_file():
         return "course data", source.read_bytes()
     if standin:
-        made = STANDINS[standin]()
+        made = STANDINS[standin](folder)
         return "stand-in", made.encode("utf-8") if isinstance(made, str) else made
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import sqlite3
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from graders.checks.registry import check_code_files
 from graders.errors import UsageError
 from graders.results import GradeReport
 from graders.spec import AssignmentSpec, references_root
@@ -67,14 +69,25 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def grader_code_hash() -> str:
+    """A content hash of the grader's own code (every file of the package), so fixing a check
+    or the engine regrades what it may change."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def spec_hash(spec: AssignmentSpec) -> str:
     """Changes when anything that decides a grade changes: the spec, the reference, the support
-    files, the handout's starter, or the grader itself."""
-    from graders import __version__
-
-    digest = hashlib.sha256(__version__.encode())
+    files, the handout's starter, the assignment's own check code, or the grader's code."""
+    digest = hashlib.sha256(grader_code_hash().encode())
     files = [spec.path, references_root() / spec.id / "reference.py",
-             spec.directory / "starter.ipynb", *(spec.directory / n for n in spec.support_files)]
+             spec.directory / "starter.ipynb", *(spec.directory / n for n in spec.support_files),
+             *check_code_files(spec.directory)]
     for path in files:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())

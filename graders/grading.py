@@ -182,7 +182,7 @@ class Grader:
 
     def _stage(self, run_dir: Path) -> dict[str, Path]:
         staged = datafiles.stage_data([(d.name, d.standin) for d in self.spec.data], run_dir,
-                                      self.data_dir)
+                                      self.data_dir, self.spec.directory)
         datafiles.stage_support_files(self.spec.support_files, self.spec.directory, run_dir)
         for f in staged:
             if f.origin == "stand-in":
@@ -271,7 +271,7 @@ class Grader:
         shared: dict[str, dict[str, object]] = {"public": {}, "hidden": {}}
         checks = []
         for check in part.checks:
-            kind = registry.lookup(check.kind)
+            kind = registry.lookup(check.kind, self.spec.directory, self.spec.id)
             if kind is None:
                 raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
             check = dataclasses.replace(check, params=kind.with_defaults(check.params))

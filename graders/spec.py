@@ -5,6 +5,7 @@ A broken spec fails here, before any student code runs, with the file, the key p
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 import re
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from graders.checks.schema import did_you_mean
 from graders.errors import SpecError, UsageError
 
 VISIBILITIES = ("public", "hidden")
@@ -193,6 +195,8 @@ class _Reader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.assignment_id = ""
+        self._reference_functions: frozenset[str] | None = None
 
     def fail(self, key: str, problem: str, fix: str = "") -> SpecError:
         return SpecError(self.path, key, problem, fix)
@@ -232,7 +236,7 @@ class _Reader:
             raise self.fail(
                 f"{key}.{unknown[0]}" if key else unknown[0],
                 "unknown key",
-                f"remove it, or use one of: {', '.join(sorted(allowed))}",
+                f"remove it, or {did_you_mean(unknown[0], allowed)}",
             )
 
     def required(self, data: Mapping[str, Any], key: str, name: str) -> Any:
@@ -251,6 +255,7 @@ class _Reader:
         if ident != self.path.parent.name:
             raise self.fail("id", f"is {ident!r} but the folder is {self.path.parent.name!r}",
                             "make the id match the assignment's folder name")
+        self.assignment_id = ident
         questions = tuple(
             self.question(q, f"questions[{i}]")
             for i, q in enumerate(self.seq(self.required(data, "", "questions"), "questions"))
@@ -388,28 +393,35 @@ class _Reader:
 
     def check(self, raw: Any, key: str) -> CheckSpec:
         from graders.checks import registry
+        from graders.checks.schema import ParamError, SchemaContext
 
         data = self.mapping(raw, key)
         self.only_keys(data, key, {"id", "kind", "marks", "title", "visibility", "params",
                                    "hints"})
         kind = self.text(self.required(data, key, "kind"), f"{key}.kind")
-        entry = registry.lookup(kind)
+        try:
+            entry = registry.lookup(kind, self.path.parent, self.assignment_id)
+            known = registry.kinds(self.path.parent, self.assignment_id)
+        except registry.KindError as exc:
+            raise self.fail(f"{key}.kind", str(exc),
+                            f"fix {registry.ASSIGNMENT_CHECKS} beside the spec") from exc
         if entry is None:
             raise self.fail(f"{key}.kind", f"unknown check kind {kind!r}",
-                            f"use one of: {', '.join(registry.kinds())}")
+                            did_you_mean(kind, known))
         visibility = data.get("visibility", "hidden")
         if visibility not in VISIBILITIES:
             raise self.fail(f"{key}.visibility", f"unknown visibility {visibility!r}",
                             f"use one of: {', '.join(VISIBILITIES)}")
         params = dict(self.mapping(data.get("params", {}), f"{key}.params"))
-        problem = entry.validate_params(params)
-        if problem:
-            raise self.fail(f"{key}.params", problem[0], problem[1])
+        try:
+            entry.schema.validate(params, "", SchemaContext(self.reference_functions()))
+        except ParamError as exc:
+            raise self.fail(f"{key}.params.{exc.key}", exc.problem, exc.fix) from exc
         hints = dict(self.mapping(data.get("hints", {}), f"{key}.hints"))
         for name, text in hints.items():
             if name not in entry.mistakes:
                 raise self.fail(f"{key}.hints.{name}", f"{kind!r} never reports mistake {name!r}",
-                                f"use one of: {', '.join(sorted(entry.mistakes)) or '(none)'}")
+                                did_you_mean(name, entry.mistakes))
             self.text(text, f"{key}.hints.{name}")
         return CheckSpec(
             id=self.ident(self.required(data, key, "id"), f"{key}.id"),
@@ -420,3 +432,16 @@ class _Reader:
             params=params,
             hints=hints,
         )
+
+    def reference_functions(self) -> frozenset[str] | None:
+        """The top-level functions of the assignment's reference.py (read, never imported), or
+        None where the reference is not at hand (a student's handout)."""
+        if self._reference_functions is None:
+            path = references_root() / self.assignment_id / "reference.py"
+            if not self.assignment_id or not path.is_file():
+                return None
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            self._reference_functions = frozenset(
+                node.name for node in tree.body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
+        return self._reference_functions

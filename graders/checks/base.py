@@ -42,10 +42,14 @@ class KernelHelpers(NamedTuple):
     names: list[str]
 
     @classmethod
-    def from_files(cls, folder: Path, *files: str) -> KernelHelpers:
+    def from_files(cls, *paths: Path) -> KernelHelpers:
         """The `nng_*` functions of these files, which must import what they use."""
-        source = "\n\n".join((folder / name).read_text(encoding="utf-8") for name in files)
+        source = "\n\n".join(path.read_text(encoding="utf-8") for path in paths)
         return cls(source, re.findall(r"^def (nng_\w+)", source, flags=re.MULTILINE))
+
+
+# Kernel-side helpers for torch modules (tracing, parameter counts), for any assignment's checks.
+TORCH_HELPERS = Path(__file__).with_name("torch_kernel.py")
 
 
 @dataclass

@@ -88,7 +88,7 @@ def test_standins_fit_the_loader_and_the_network_format(tmp_path, monkeypatch, n
     from graders import datasets
 
     (tmp_path / "mnist.pkl").write_bytes(datasets.mnist_pkl_standin())
-    (tmp_path / "autoencoder.net").write_bytes(datasets.autoencoder_net_standin())
+    (tmp_path / "autoencoder.net").write_bytes(datasets.autoencoder_net_standin(HANDOUT))
     monkeypatch.chdir(tmp_path)
     train, _, _ = _module("mnist_loader").load_data_wrapper()
     assert train[0].shape[1] == 784 and 0 <= train[0].min() and train[0].max() <= 1

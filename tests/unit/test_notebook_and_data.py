@@ -5,11 +5,15 @@ import nbformat
 import pytest
 import reference as rnn
 
-from graders.assignments.rnn_bptt import reported_percentage
+from graders.checks.registry import assignment_checks_module
 from graders.datafiles import DARWIN_CHARSET, make_origin_of_species_standin
 from graders.errors import SubmissionError
 from graders.handout import strip_solutions
 from graders.notebook import read_submission
+from graders.spec import assignments_root
+
+reported_percentage = assignment_checks_module(
+    assignments_root() / "rnn_bptt", "rnn_bptt").reported_percentage
 
 
 def test_notebook_cells_and_assignment_id_are_read(tmp_path):

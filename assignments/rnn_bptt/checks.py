@@ -15,6 +15,7 @@ from graders.checks.base import CheckContext, Outcome
 from graders.checks.compare import Comparison, as_float_array, compare_arrays
 from graders.checks.gradient import GradientCheck, check_gradient
 from graders.checks.registry import register
+from graders.checks.schema import Choice, Integer, ListOf
 from graders.kernel import call_op, get_op, set_op, sweep_op
 
 GRADIENT_MISTAKES = (
@@ -187,6 +188,9 @@ def _recognise(reference: Any, trial: Trial, name: str, value: Any) -> str:
 
 
 @register("rnn_bptt.gradient", required=("gradient", "param"),
+          types={"gradient": Choice("dEdU", "dEdW", "dEdV", "dEdb", "dEdc"),
+                 "param": Choice("U", "W", "V", "b", "c"),
+                 "seq_lengths": ListOf(Integer(minimum=1), min_items=1)},
           optional={"seq_lengths": [1, 2, 6], "hidden": 11, "step": 1e-5, "fd_rtol": 1e-5,
                     "rtol": 1e-6, "atol": 1e-9, "entries": 6, "directions": 3,
                     "method_rtol": 1e-12},

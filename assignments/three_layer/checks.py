@@ -23,6 +23,7 @@ from graders.checks.compare import (
 )
 from graders.checks.gradient import central_differences
 from graders.checks.registry import register
+from graders.checks.schema import Choice, ListOf, Number, Text
 from graders.kernel import call_op, set_global_op
 
 # function -> (names of what it returns after the loss, its parameters in order)
@@ -82,6 +83,7 @@ def _gradient_case(ctx: CheckContext, function: str) -> dict[str, Any]:
 
 
 @register("three_layer.gradients", required=("function", "gradients"),
+          types={"function": Text(), "gradients": ListOf(Text(), min_items=1)},
           mistakes=("not_defined", "crashed", "wrong_type", "wrong_values", "wrong_shape",
                     "wrong_nonfinite", "not_averaged", "no_relu_mask", "transposed",
                     "wrong_loss", "overflow"))
@@ -208,6 +210,8 @@ def _weights(returned: Any, hidden: tuple[int, int]) -> tuple[list[np.ndarray] |
 
 
 @register("three_layer.trained", required=("property",),
+          types={"property": Choice("shapes", "train_accuracy", "fresh_accuracy"),
+                 "seconds": Number(minimum=1)},
           optional={"function": "train_3_layer_network", "small": [20, 30], "seconds": 600,
                     "threshold": 0.95},
           mistakes=("not_defined", "crashed", "timeout", "wrong_shape", "ignores_sizes",

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from graders.checks.base import CheckContext, KernelHelpers, Outcome
+from graders.checks.base import TORCH_HELPERS, CheckContext, KernelHelpers, Outcome
 from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
+from graders.checks.schema import Choice
 from graders.kernel import Ref, call_op, instances_op, module_op
 
-HELPERS = KernelHelpers.from_files(Path(__file__).parent, "autoencoders_kernel.py",
-                                   "torch_kernel.py")
+HELPERS = KernelHelpers.from_files(Path(__file__).with_name("checks_kernel.py"), TORCH_HELPERS)
 IMAGE = 784
 
 
@@ -57,6 +57,7 @@ def _autoencoder_likeness(state: dict[str, Any]) -> tuple[int, int, int]:
 
 
 @register("autoencoders.network", required=("property",),
+          types={"property": Choice("depth", "sizes", "reconstructs")},
           optional={"images": 500, "ratio": 0.6},
           mistakes=("not_found", "crashed", "not_defined", "too_shallow", "wrong_sizes",
                     "not_trained", "diverged"))
@@ -190,6 +191,9 @@ def _normalised(case: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @register("autoencoders.torch_model", required=("model", "property"),
+          types={"model": Choice("selu", "conv", "rnn"),
+                 "property": Choice("shape", "layers", "activations", "encoder", "decoder",
+                                    "embedding", "recurrent")},
           mistakes=("not_defined", "crashed", "not_module", "wrong_layers", "not_selu",
                     "sigmoid_in_model", "wrong_channels", "no_pooling", "no_transposed",
                     "pooling_in_decoder", "wrong_shape", "no_embedding", "no_recurrent"))
@@ -411,6 +415,7 @@ def _kl_case(ctx: CheckContext) -> dict[str, Any]:
 
 
 @register("autoencoders.kl", required=("property",), optional={"function": "kl_divergence"},
+          types={"property": Choice("value", "gradient")},
           mistakes=("not_defined", "crashed", "wrong_type", "summed_over_batch", "negated",
                     "no_half", "mean_over_units", "argument_as_sigma", "argument_as_variance",
                     "wrong_values", "no_gradient", "wrong_gradient"))

@@ -14,6 +14,7 @@ from typing import Any
 from graders.checks.base import CheckContext, Outcome
 from graders.checks.compare import describe_value
 from graders.checks.registry import register
+from graders.checks.schema import Choice, ListOf, Text
 from graders.kernel import Opaque
 
 GATES = ("f", "i", "o", "C", "h")
@@ -78,6 +79,8 @@ def _answers_2a(value: Any) -> tuple[dict[str, dict[str, Any]] | None, str]:
 
 
 @register("lstm_gates.values", required=("input", "values"),
+          types={"input": Choice("i", "ii", "iii"),
+                 "values": ListOf(Choice("f", "i", "o", "C", "h"), min_items=1)},
           optional={"variable": "answer_2a", "rtol": 0.01, "atol": 5e-5},
           mistakes=("not_defined", "wrong_type", "missing_value", "wrong_values"))
 def check_values(ctx: CheckContext) -> Outcome:
@@ -145,6 +148,7 @@ def _read_2a(ctx: CheckContext, variable: str) -> dict[str, dict[str, Any]] | Ou
 
 
 @register("lstm_gates.readable", required=("variable", "form"),
+          types={"variable": Text(), "form": Choice("gates", "input")},
           mistakes=("not_defined", "wrong_type", "missing_value"))
 def check_readable(ctx: CheckContext) -> Outcome:
     """Whether the grader can read the student's answer at all: for part (a) (form 'gates') a
@@ -175,6 +179,7 @@ def check_readable(ctx: CheckContext) -> Outcome:
 
 
 @register("lstm_gates.target", required=("variable", "target"),
+          types={"variable": Text(), "target": Choice("sum", "average")},
           optional={"tolerance": 1e-3},
           mistakes=("not_defined", "wrong_type", "too_far"))
 def check_target(ctx: CheckContext) -> Outcome:

@@ -3,19 +3,19 @@
 The student's functions are called in their kernel with inputs the grader chooses; everything they
 return is judged here, against the grader's float64 reference and central differences. Helpers the
 grader needs inside the kernel (activations, its own training loops) are plain code from
-mlp_numpy_kernel.py and decide nothing.
+checks_kernel.py and decide nothing.
 """
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from graders import datasets
-from graders.assignments.mlp_numpy_kernel import nng_probe_loss
-from graders.checks.base import CheckContext, KernelHelpers, Outcome
+from graders.checks.base import TORCH_HELPERS, CheckContext, KernelHelpers, Outcome
 from graders.checks.compare import (
     as_float_array,
     compare_arrays,
@@ -25,16 +25,18 @@ from graders.checks.compare import (
 )
 from graders.checks.gradient import central_differences
 from graders.checks.registry import register
+from graders.checks.schema import Choice, Text
 from graders.kernel import Ref, call_op, get_op, put_op
 
-HELPERS = KernelHelpers.from_files(Path(__file__).parent, "mlp_numpy_kernel.py",
-                                   "torch_kernel.py")
+HELPERS = KernelHelpers.from_files(Path(__file__).with_name("checks_kernel.py"), TORCH_HELPERS)
+# The same probe loss the kernel's helper defines, for the grader's own exact gradient.
+nng_probe_loss = runpy.run_path(str(Path(__file__).with_name("checks_kernel.py")))[
+    "nng_probe_loss"]
 # The grader's activations inside the kernel, by the reference's names.
 KERNEL_ACTIVATION = {"sigmoid": "sigmoid", "linear": "$nng_linear", "tanh": "$nng_tanh",
                      "relu": "$nng_relu"}
 KERNEL_DERIV = {"sigmoid": "$nng_sigmoid_deriv", "linear": "$nng_linear_deriv",
                 "tanh": "$nng_tanh_deriv", "relu": "$nng_relu_deriv"}
-
 
 
 def _compare(actual: Any, expected: np.ndarray, name: str, *, rtol: float = 1e-6,
@@ -515,7 +517,8 @@ BACKWARDS_KEYS = {"grad_W": ("grad_Woutput", "grad_Wlayer1"),
                   "grad_X": ("grad_X output", "grad_X layer1")}
 
 
-@register("mlp_numpy.backwards", required=("gradient",), optional={"activations": ["sigmoid"]},
+@register("mlp_numpy.backwards", required=("gradient",), types={"gradient": Text()},
+          optional={"activations": ["sigmoid"]},
           mistakes=("not_defined", "crashed", "not_set", "transposed", "no_activation_deriv",
                     "divided_by_batch", "wrong_values", "wrong_shape", "wrong_type",
                     "wrong_nonfinite"))
@@ -567,6 +570,7 @@ def _batch_rows(batches: Any) -> tuple[list[tuple[np.ndarray, np.ndarray]] | Non
 
 
 @register("mlp_numpy.batches", required=("property",),
+          types={"property": Choice("partition", "sizes", "pairing", "differs")},
           mistakes=("not_defined", "crashed", "wrong_type", "not_partition", "same_buffer",
                     "overlapping",
                     "with_replacement", "wrong_sizes", "unpaired", "not_random"))
@@ -659,6 +663,7 @@ def _numgrad_case(ctx: CheckContext) -> dict[str, Any]:
 
 
 @register("mlp_numpy.numerical_gradients", required=("property",),
+          types={"property": Choice("values", "restores")},
           mistakes=("not_defined", "crashed", "wrong_type", "one_sided", "not_set",
                     "wrong_values", "wrong_shape", "wrong_nonfinite", "not_restored"))
 def check_numerical_gradients(ctx: CheckContext) -> Outcome:
@@ -826,6 +831,8 @@ def _judge_structure(kind: str, description: Any, args: list[int]) -> Outcome:
 
 
 @register("mlp_numpy.torch_model", required=("builder", "model", "property"),
+          types={"builder": Text(), "model": Choice("mlp", "cnn"),
+                 "property": Choice("structure", "shape", "trains")},
           optional={"steps": 300, "threshold": 0.85},
           mistakes=("not_defined", "crashed", "timeout", "not_module", "wrong_layers",
                     "no_activation", "softmax_output", "wrong_shape", "too_low"))
@@ -900,6 +907,7 @@ def _autoencoder_case(ctx: CheckContext) -> dict[str, Any]:
 
 
 @register("mlp_numpy.autoencoder", required=("property",),
+          types={"property": Choice("init", "loss", "gradients")},
           mistakes=("not_defined", "crashed", "not_set", "wrong_shape", "wrong_values",
                     "wrong_type", "wrong_nonfinite", "layer_skipped", "mean_loss",
                     "transposed"))
@@ -970,6 +978,7 @@ def _judge_autoencoder_init(ctx: CheckContext, params: Any) -> Outcome:
 
 
 @register("mlp_numpy.momentum", required=("property",),
+          types={"property": Choice("carries", "starts")},
           mistakes=("not_defined", "crashed", "not_set", "momentum_off", "wrong_values",
                     "wrong_shape", "wrong_type", "wrong_nonfinite"))
 def check_momentum(ctx: CheckContext) -> Outcome:
