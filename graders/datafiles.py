@@ -58,13 +58,13 @@ class StagedFile:
 
 
 def stage_data(files: Sequence[tuple[str, str]], run_dir: Path, data_dir: Path | None,
-               folder: Path) -> list[StagedFile]:
+               assignment_dir: Path) -> list[StagedFile]:
     """Copy each (name, standin) into run_dir, run_dir/data and run_dir/../data, where real
     submissions look for them. The instructor's file wins; otherwise the stand-in is written.
     A file with neither is left out (the notebook's own error will say so)."""
     staged = []
     for name, standin in files:
-        found = data_content(name, standin, data_dir, folder)
+        found = data_content(name, standin, data_dir, assignment_dir)
         if found is None:
             continue
         origin, content = found
@@ -76,14 +76,14 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path, data_dir: Path |
 
 
 def data_content(name: str, standin: str, data_dir: Path | None,
-                 folder: Path) -> tuple[str, bytes] | None:
+                 assignment_dir: Path) -> tuple[str, bytes] | None:
     """(origin, bytes) of one data file: the instructor's copy in data_dir, else the stand-in
-    (made with the assignment's `folder`), else None."""
+    (made with the assignment's folder), else None."""
     source = data_dir / name if data_dir is not None else None
     if source is not None and source.is_file():
         return "course data", source.read_bytes()
     if standin:
-        made = STANDINS[standin](folder)
+        made = STANDINS[standin](assignment_dir)
         return "stand-in", made.encode("utf-8") if isinstance(made, str) else made
     return None
 

@@ -99,7 +99,7 @@ def _judge_reconstruction(ctx: CheckContext, case: dict[str, Any]) -> Outcome:
                               "-pixel image needs the image's size at both ends.",
                               mistake="wrong_sizes")
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             trained = ref.reconstruction_error(state, images)
             rng = ctx.rng("untrained")
             untrained = float(np.mean([ref.reconstruction_error(ref.untrained_state(state, rng),
