@@ -171,6 +171,31 @@ def test_marks_by_hand_update_totals_and_one_student_can_be_regraded(tmp_path):
         "s000_broken": 1, "s001_buggy": 1, "s002_correct": 2, "s003_crashing": 1, "s004_slow": 1}
 
 
+def test_a_changed_check_regrades_the_submissions_it_may_change(tmp_path):
+    import shutil
+
+    assignments = tmp_path / "assignments"
+    shutil.copytree(ROOT / "assignments/lstm_gates", assignments / "lstm_gates")
+    env = {**os.environ, "NNGRADER_ASSIGNMENTS": str(assignments)}
+    _class(tmp_path / "class", 3)  # broken, buggy, correct
+    assert _batch("class", "--out", "out", cwd=tmp_path, env=env).returncode == 0
+    unchanged = _batch("class", "--out", "out", cwd=tmp_path, env=env)
+    assert "0 graded now, 3 unchanged" in unchanged.stdout
+
+    checks = assignments / "lstm_gates/checks.py"
+    fixed = checks.read_text().replace('f"For {label}:\\n  "', 'f"(fixed) For {label}:\\n  "')
+    assert fixed != checks.read_text()
+    checks.write_text(fixed)
+    again = _batch("class", "--out", "out", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "3 graded now, 0 unchanged" in again.stdout
+    assert _gradings(tmp_path / "out") == {"s000_broken": 2, "s001_buggy": 2, "s002_correct": 2}
+    with sqlite3.connect(tmp_path / "out/gradebook.sqlite") as db:
+        messages = [m for (m,) in db.execute(
+            "SELECT message FROM checks WHERE student = 's001_buggy'")]
+    assert any(m.startswith("(fixed) For ") for m in messages)
+
+
 def test_exports_canvas_gradescope_summary_and_similarity(tmp_path):
     _class(tmp_path / "class", 6)  # s000 and s005 are the same broken file; s002 is correct
     (tmp_path / "class/s006_copy.ipynb").write_bytes(
