@@ -108,6 +108,14 @@ def load_reference(assignment_id: str) -> ModuleType | None:
     return module
 
 
+def _cell_that_ended_the_kernel(record: RunRecord) -> int | None:
+    """The number of the student's code cell the kernel died in, if it died in one."""
+    if not record.dead or not record.cells:
+        return None
+    last = record.cells[-1]
+    return last.number if last.error_name == "DeadKernelError" and last.number > 0 else None
+
+
 def public_only(parts: Sequence[PartSpec]) -> list[PartSpec]:
     """The automatically graded parts with public checks, holding only those checks."""
     return [dataclasses.replace(p, checks=p.public_checks,
@@ -192,25 +200,45 @@ class Grader:
 
     def _grade_group(self, parts: list[PartSpec], mode: str, run_dir: Path,
                      staged: dict[str, Path]) -> dict[str, PartResult]:
+        """Run what the parts need in one kernel and grade them there. When a cell of the
+        student's ends the kernel, the parts are graded in a fresh kernel that ran only the
+        cells before it: what the notebook does later must not cost a right function its marks."""
         needed = sorted({n for p in parts for n in p.needs})
-        with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
-            self.timings["kernel_start"] += session.record.kernel_seconds
-            kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
-            if mode == "definitions":
-                self._run_definitions(session, kernel, needed)
-            else:
-                session.run_cells([(c.number, c.source) for c in self._full_run_cells()])
-            self.timings["execution"] += session.record.execution_seconds
-            self._note_run(session.record)
-            started = time.perf_counter()
-            graded = {p.id: self._grade_part(p, kernel, session.record, staged) for p in parts}
-            self.timings["checks"] += time.perf_counter() - started
-        return graded
+        stop_before: int | None = None
+        while True:
+            with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
+                self.timings["kernel_start"] += session.record.kernel_seconds
+                kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
+                self._execute(session, kernel, mode, needed, stop_before)
+                self.timings["execution"] += session.record.execution_seconds
+                fatal = _cell_that_ended_the_kernel(session.record)
+                if fatal is not None and stop_before is None and fatal > 1:
+                    stop_before = fatal
+                    self.notes.append(
+                        f"{session.record.dead}; the parts {', '.join(p.id for p in parts)} were "
+                        f"graded in a fresh kernel that ran only the cells before code cell "
+                        f"{fatal}")
+                    continue
+                self._note_run(session.record)
+                started = time.perf_counter()
+                graded = {p.id: self._grade_part(p, kernel, session.record, staged)
+                          for p in parts}
+                self.timings["checks"] += time.perf_counter() - started
+                return graded
+
+    def _execute(self, session: KernelSession, kernel: KernelProxy, mode: str,
+                 needed: list[str], stop_before: int | None) -> None:
+        if mode == "definitions":
+            self._run_definitions(session, kernel, needed, stop_before)
+        else:
+            session.run_cells([(c.number, c.source) for c in self._full_run_cells()
+                               if stop_before is None or c.number < stop_before])
 
     def _run_definitions(self, session: KernelSession, kernel: KernelProxy,
-                         needed: list[str]) -> None:
+                         needed: list[str], stop_before: int | None = None) -> None:
         skip = (*prune.DEFAULT_SKIP_CALLS, *self.spec.skip_calls)
-        pruned = prune.prune_cells(self.submission.cells, needed, skip)
+        pruned = [p for p in prune.prune_cells(self.submission.cells, needed, skip)
+                  if stop_before is None or p.cell.number < stop_before]
         session.run_cells([(p.cell.number, p.source) for p in pruned])
         missing = [n for n, kind in kernel.describe(needed).items() if kind == "missing"]
         name_errors = any(c.error_name == "NameError" for c in session.record.cells)
@@ -223,7 +251,8 @@ class Grader:
         session.record.cells.clear()
         session.record.mode = "full"
         if session.alive:
-            session.run_cells([(c.number, c.source) for c in self.submission.code_cells])
+            session.run_cells([(c.number, c.source) for c in self.submission.code_cells
+                               if stop_before is None or c.number < stop_before])
 
     def _full_run_cells(self) -> list[Cell]:
         """The code cells a full run executes: all, or those before the first cell (of any

@@ -34,6 +34,8 @@ EXPECTED = {
     "bptt_raises_index_error": {"3a": 0, "3b": 2, "3c": 0, "3d": 2},
     # Renaming a provided helper consistently is not a mistake.
     "renamed_helper_passes": {"3a": 8, "3b": 2, "3c": 2, "3d": 2},
+    # Its last cell ends the kernel: the parts are graded from the state before that cell.
+    "last_cell_ends_the_kernel": {"3a": 8, "3b": 2, "3c": 2, "3d": 2},
 }
 
 MISTAKES = {
@@ -75,6 +77,15 @@ def test_submission_gets_exactly_its_expected_marks(name, tmp_path):
         found = {c["check_id"]: c for c in report["parts"][4]["checks"]}[check]
         assert found["details"]["mistake"] == mistake, found["message"]
         assert found["hint"], "a recognised mistake must come with a hint"
+
+
+def test_a_cell_that_ends_the_kernel_is_reported_and_costs_no_marks_before_it(tmp_path):
+    report = _grade_to_json(FIXTURES / "last_cell_ends_the_kernel.ipynb", "--full-json",
+                            tmp_path, "--only", "3c")
+    assert {p["part_id"]: p["awarded"] for p in report["parts"]} == {"3c": 2}
+    assert any("died while running code cell" in n and "exited with status 3" in n
+               and "graded in a fresh kernel that ran only the cells before code cell" in n
+               for n in report["notes"]), report["notes"]
 
 
 def test_by_hand_parts_show_the_students_answer(tmp_path):
