@@ -30,6 +30,13 @@ class Ref:
 
     path: str
 
+    @classmethod
+    def first_of(cls, *paths: str) -> Ref:
+        """The first of these the kernel defines, e.g. the student's own `sigmoid_deriv`, else
+        the grader's helper: code that tells functions apart by identity gets the ones its
+        course's scripts pass."""
+        return cls("|".join(paths))
+
 
 @dataclass(frozen=True)
 class StudentError:

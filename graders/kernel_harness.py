@@ -61,6 +61,14 @@ def make_wire(user_ns, shell):
         return {"$object": type(value).__name__, "repr": _short(value)}
 
     def resolve(path):
+        if "|" in path:  # the first of several alternatives the kernel defines
+            *firsts, last = path.split("|")
+            for alternative in firsts:
+                try:
+                    return resolve(alternative)
+                except (_Missing, LookupError):
+                    continue
+            return resolve(last)
         head, _, rest = path.partition(".")
         if head.startswith("$"):
             if head[1:] not in handles:

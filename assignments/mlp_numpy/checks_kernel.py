@@ -49,14 +49,16 @@ def nng_probe_loss(params):
     return float(np.sum(np.sin(w) * weights) + np.sum(b ** 3) / 3.0 + np.sum(w) * np.sum(b))
 
 
-def nng_train_numpy(forward, backwards, softmax, sigmoid, params, x, y, batches, learning_rate):
-    """Plain SGD on a sigmoid-hidden, softmax-output network made of the student's functions."""
+def nng_train_numpy(forward, backwards, softmax, sigmoid, params, x, y, batches, learning_rate,
+                    linear_deriv=nng_linear_deriv, sigmoid_deriv=nng_sigmoid_deriv):
+    """Plain SGD on a sigmoid-hidden, softmax-output network made of the student's functions
+    (and the derivatives the course's scripts pass)."""
     for rows in batches:
         xb, yb = x[rows], y[rows]
         hidden = forward(xb, params, "layer1", sigmoid)
         probs = forward(hidden, params, "output", softmax)
-        delta = backwards(probs - yb, params, "output", nng_linear_deriv)
-        backwards(delta, params, "layer1", nng_sigmoid_deriv)
+        delta = backwards(probs - yb, params, "output", linear_deriv)
+        backwards(delta, params, "layer1", sigmoid_deriv)
         for key in ("Wlayer1", "blayer1", "Woutput", "boutput"):
             step = np.reshape(params["grad_" + key], np.shape(params[key]))
             params[key] = params[key] - learning_rate * step

@@ -84,3 +84,12 @@ def test_by_hand_parts_show_only_their_own_answer(grade_full):
     answers = {p["part_id"]: p["answer"] for p in report["parts"]}
     assert "Answer 1.2.2" in answers["1.2.2"] and "1.2.3" not in answers["1.2.2"]
     assert "Answer 2.1.3" in answers["2.1.3"] and "2.1.4" not in answers["2.1.3"]
+
+
+def test_nn_py_telling_activations_by_identity_and_glorot_normal_gets_full_marks(grade_full):
+    # The course's scripts pass nn.py's sigmoid_deriv and util.py's linear_deriv, relu_deriv and
+    # tanh_deriv, so a backwards that compares them by identity is right; and Glorot normal has
+    # exactly the variance the handout defines.
+    report = grade_full(FIXTURES / "nn_identity_deriv_glorot_normal.py", "--assignment",
+                        "mlp_numpy", "--only", "1.1.2,1.3.1,2.1.1", "--seed", "11")
+    assert _marks(report) == {"1.1.2": 2, "1.3.1": 10, "2.1.1": 3}
