@@ -29,6 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from graders.errors import GraderError
+from graders.prune import after_failed_import
 from graders.spec import Limits
 
 KERNEL_NAME = "nngrader-python"
@@ -247,9 +248,24 @@ class KernelSession:
                         f"stopped before code cell {number}: the whole notebook may run for "
                         f"{self.limits.run_seconds:g} s")
                 break
-            self.record.cells.append(self.run_code(
-                source, number=number, timeout=min(self.limits.cell_seconds, remaining)))
+            self._run_cell_past_failed_imports(number, source,
+                                               min(self.limits.cell_seconds, remaining))
         self.record.execution_seconds += time.perf_counter() - started
+
+    def _run_cell_past_failed_imports(self, number: int, source: str, timeout: float) -> None:
+        """Run one cell; when a top-level import fails (a module the grader's kernel cannot
+        have), run the rest of the cell after it, as a separate run with the same number."""
+        while True:
+            run = self.run_code(source, number=number, timeout=timeout)
+            self.record.cells.append(run)
+            if run.error_name not in ("ModuleNotFoundError", "ImportError"):
+                return
+            rest = after_failed_import(source, run.error_value)
+            if rest is None or not self.alive:
+                return
+            self.record.notes.append(f"code cell {number}: {run.error_value}; ran the rest of "
+                                     "the cell without it")
+            source = rest
 
     def run_code(self, source: str, *, number: int, timeout: float,
                  store_history: bool = True) -> CellRun:

@@ -241,9 +241,13 @@ class Grader:
                   if stop_before is None or p.cell.number < stop_before]
         session.run_cells([(p.cell.number, p.source) for p in pruned])
         missing = [n for n, kind in kernel.describe(needed).items() if kind == "missing"]
-        name_errors = any(c.error_name == "NameError" for c in session.record.cells)
+        undefined = {m.group(1) for c in session.record.cells if c.error_name == "NameError"
+                     for m in [re.search(r"name '(\w+)' is not defined", c.error_value)] if m}
+        # Only a name a left-out statement binds is worth a whole run (a failed import, e.g.
+        # Colab's drive, would fail there too, after paying for every training loop).
+        repairable = prune.names_bound_by_dropped(self.submission.cells, needed, skip)
         bound = prune.names_bound_anywhere(self.submission.cells)
-        if session.alive and not (name_errors or any(n in bound for n in missing)):
+        if session.alive and not (undefined & repairable or any(n in bound for n in missing)):
             return
         # The dependency analysis missed something: run everything, as a notebook would.
         session.record.notes.append("running only the definitions was not enough; ran the "

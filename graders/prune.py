@@ -9,6 +9,7 @@ dropped statements are blanked rather than removed, so tracebacks keep the stude
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -223,6 +224,48 @@ def prune_cells(cells: Sequence[Cell], needed: Iterable[str],
     return pruned
 
 
+def names_bound_by_dropped(cells: Sequence[Cell], needed: Iterable[str],
+                           skip_calls: Iterable[str] = DEFAULT_SKIP_CALLS) -> set[str]:
+    """The names that only statements prune_cells leaves out bind: a NameError for one of these
+    means the analysis missed a dependency, which running the whole notebook can repair."""
+    flat = [s for c in cells if c.kind == "code" for s in read_statements(c)]
+    chosen = select_statements(flat, needed, skip_calls)
+    kept = {n for i, s in enumerate(flat) if i in chosen for n in s.binds}
+    return {n for i, s in enumerate(flat) if i not in chosen for n in s.binds} - kept
+
+
 def names_bound_anywhere(cells: Sequence[Cell]) -> set[str]:
     """Every name some top-level statement of the submission binds."""
     return {n for c in cells if c.kind == "code" for s in read_statements(c) for n in s.binds}
+
+
+_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'|cannot import name '\w+' from '([\w.]+)'")
+
+
+def after_failed_import(source: str, error_value: str) -> str | None:
+    """What is left of a cell to run after one of its top-level imports failed: the cell with
+    every line up to that import blanked (line numbers kept), or None when nothing is left or
+    the failing import is not found. A module only Colab or the student's own folder has
+    (`google.colab`, the course's `Network`) must not take the cell's other imports with it."""
+    found = _MISSING_MODULE.search(error_value)
+    if found is None:
+        return None
+    missing = (found.group(1) or found.group(2)).split(".")[0]
+    try:
+        tree = ast.parse(transform_magics(source))
+    except (SyntaxError, ValueError):
+        return None
+    for index, node in enumerate(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom) and missing in _top_modules(node):
+            if index + 1 == len(tree.body):
+                return None
+            lines = source.splitlines()
+            end = node.end_lineno or node.lineno
+            return "\n".join([""] * end + lines[end:])
+    return None
+
+
+def _top_modules(node: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.ImportFrom):
+        return {(node.module or "").split(".")[0]}
+    return {alias.name.split(".")[0] for alias in node.names}

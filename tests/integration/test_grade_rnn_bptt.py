@@ -36,6 +36,7 @@ EXPECTED = {
     "renamed_helper_passes": {"3a": 8, "3b": 2, "3c": 2, "3d": 2},
     # Its last cell ends the kernel: the parts are graded from the state before that cell.
     "last_cell_ends_the_kernel": {"3a": 8, "3b": 2, "3c": 2, "3d": 2},
+    "a4_colab_notebook": {"3a": 8, "3b": 2, "3c": 2, "3d": 2},
 }
 
 MISTAKES = {
@@ -140,3 +141,14 @@ def test_unknown_part_is_a_usage_error(tmp_path):
     result = run_grade(str(FIXTURES / "bptt_empty.ipynb"), "--only", "9z", cwd=tmp_path)
     assert result.returncode == 2
     assert "has no part '9z'" in result.stderr
+
+
+def test_only_3a_of_a_colab_notebook_runs_just_the_definitions(tmp_path):
+    # Drive mounted, %cd, the course's Network imported before numpy, 1000 epochs of question 1:
+    # the failed imports take nothing else with them, and 3a never pays for question 1.
+    report = _grade_to_json(FIXTURES / "a4_colab_notebook.ipynb", "--full-json", tmp_path,
+                            "--only", "3a")
+    assert {p["part_id"]: p["awarded"] for p in report["parts"]} == {"3a": 8}
+    assert "code cell 3: No module named 'Network'; ran the rest of the cell without it" \
+        in report["notes"]
+    assert not any("whole notebook" in n for n in report["notes"]), report["notes"]

@@ -1,7 +1,7 @@
 """Only the statements a part needs run: no training, no plots."""
 
 from graders.notebook import Cell
-from graders.prune import prune_cells
+from graders.prune import after_failed_import, names_bound_by_dropped, prune_cells
 
 CLASS_AND_TRAINING = '''import numpy as np
 %matplotlib inline
@@ -77,3 +77,31 @@ def test_data_passed_to_a_call_is_kept_but_a_function_passed_is_not_changed():
     kept = _kept(SPIRAL_SCRIPT, ["train"], skip=("train",))
     assert "shuffle_in_place(X)" in kept
     assert "def score" not in kept
+
+
+def test_a_failed_import_leaves_the_rest_of_its_cell_to_run_with_line_numbers_kept():
+    source = "import Network as NN\nimport copy\n%matplotlib inline\nimport numpy as np"
+    rest = after_failed_import(source, "No module named 'Network'")
+    assert rest == "\nimport copy\n%matplotlib inline\nimport numpy as np"
+    assert after_failed_import("from google.colab import drive\ndrive.mount('/x')",
+                               "No module named 'google'") == "\ndrive.mount('/x')"
+    assert after_failed_import("from util import *\nx = 1",
+                               "cannot import name 'tanh' from 'util' (/run/util.py)") \
+        == "\nx = 1"
+
+
+def test_nothing_is_left_to_run_when_the_failed_import_is_last_or_not_top_level():
+    assert after_failed_import("import numpy\nimport Network", "No module named 'Network'") is None
+    assert after_failed_import("def f():\n    import Network\nf()",
+                               "No module named 'Network'") is None
+    assert after_failed_import("import numpy", "division by zero") is None
+
+
+def test_only_names_that_left_out_statements_bind_can_be_repaired_by_a_full_run():
+    cells = [Cell(index=0, kind="code", number=1,
+                  source="from google.colab import drive\ndrive.mount('/x')"),
+             Cell(index=1, kind="code", number=2,
+                  source="progress = net_train()\ndef f(x):\n    return x * 2")]
+    repairable = names_bound_by_dropped(cells, ["f"])
+    assert "progress" in repairable
+    assert "drive" not in repairable and "f" not in repairable
