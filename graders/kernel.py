@@ -167,6 +167,11 @@ def module_op(target: str) -> dict[str, Any]:
     return {"op": "module", "target": target}
 
 
+def torch_modules_op() -> dict[str, Any]:
+    """The notebook's own torch.nn.Module classes and instances: {name: 'class' | 'instance'}."""
+    return {"op": "torch_modules"}
+
+
 def instances_op(*type_names: str) -> dict[str, Any]:
     """The notebook's globals whose class has one of these names: {name: class name}."""
     return {"op": "instances", "types": list(type_names)}

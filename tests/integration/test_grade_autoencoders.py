@@ -37,6 +37,8 @@ EXPECTED = {
     "other_forms_right": (FULL, {}),
     # A student's edited Network.py: a 'sigmoid' output only their own class knows.
     "edited_network_module": (FULL, {}),
+    # The handout's models under names of the student's own: found by what they are.
+    "models_named_freely": (FULL, {}),
 }
 
 
