@@ -118,7 +118,16 @@ def _mark_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "docs"}
+SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "new", "docs"}
+
+
+def _new_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade new", description="Scaffold a new assignment (spec, reference, master, "
+        "starter) that loads and validates as it stands; see docs/authoring.md.")
+    parser.add_argument("assignment", help="the new assignment's id, e.g. softmax_loss")
+    parser.add_argument("--title", default="", help="its title (default: from the id)")
+    return parser
 
 
 def _docs_parser() -> argparse.ArgumentParser:
@@ -145,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _batch(_batch_parser().parse_args(argv[1:]))
         if command == "mark":
             return _mark(_mark_parser().parse_args(argv[1:]))
+        if command == "new":
+            return _new(_new_parser().parse_args(argv[1:]))
         if command == "docs":
             return _docs(_docs_parser().parse_args(argv[1:]))
         return _grade(build_parser().parse_args(argv))
@@ -285,6 +296,17 @@ def _mark(args: argparse.Namespace) -> int:
             export_all(gradebook, load_assignment(assignments.pop()), out)
     finally:
         gradebook.close()
+    return ExitCode.GRADED
+
+
+def _new(args: argparse.Namespace) -> int:
+    from graders.scaffold import scaffold_assignment
+
+    made = scaffold_assignment(args.assignment, title=args.title)
+    for path in (made.spec, made.reference, made.master, made.starter):
+        print(f"wrote {path}")
+    print(f"next: edit the master and spec, then `grade build {args.assignment} --starter` "
+          f"and `grade validate {args.assignment}`")
     return ExitCode.GRADED
 
 
