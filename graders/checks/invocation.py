@@ -273,6 +273,9 @@ def describe_output(output: Mapping[str, Any], function: str) -> str:
 def validated(schema: Schema, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The check's params with nested defaults filled in (the loader validated them already)."""
     try:
-        return schema.validate({k: v for k, v in raw.items() if v is not None})
+        defaults = {p.name: p.default for p in schema.params if not p.required}
+        return schema.validate({k: v for k, v in raw.items()
+                                if v is not None and not (k in defaults and v == ""
+                                                          and defaults[k] == "")})
     except ParamError as exc:  # pragma: no cover - the spec loader refused these already
         raise RuntimeError(f"params changed after loading: {exc}") from exc
