@@ -6,7 +6,8 @@ Each input is a mapping with exactly one generator key:
     w:      {uniform: [d], low: -1, high: 1}
     idx:    {integers: [], high: V}            # a Python int when the shape is [] (or omitted)
     y:      {one_hot: [n, K]}                  # rows of a one-hot matrix, float64
-    word:   {choice: [a, b, c]}                # one of the values (or `shape` of them)
+    word:   {choice: [a, b, c]}                # one of the values (`shape`: a list of str, or
+                                               # an array of numbers)
     words:  {constant: [a, b]}                 # a literal, passed as written
     table:  {array: [[1, 2], [3, 4]]}          # a literal float64 array
     labels: {reference: make_labels, args: [n_rows]}   # a reference.py function of earlier inputs
@@ -268,7 +269,9 @@ def draw_one(spec: Mapping[str, Any], *, sizes: Mapping[str, int], rng: np.rando
         picks = rng.integers(0, len(value), size=shape or None)
         if not shape:
             return copy.deepcopy(value[int(picks)])
-        return np.asarray(value)[picks]
+        chosen = np.asarray(value)[picks]
+        # Words stay a list of str, as courses pass them; numbers become an array.
+        return chosen.tolist() if chosen.dtype.kind in "US" else chosen
     if generator == "array":
         return np.asarray(value, dtype=np.float64)
     if generator == "reference":

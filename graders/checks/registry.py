@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 CheckFunction = Callable[["CheckContext"], "Outcome"]
 
 # The generic kinds: each module registers its kind when imported.
-_GENERIC_MODULES: tuple[str, ...] = ("graders.checks.call", "graders.checks.gradient_kind")
+_GENERIC_MODULES: tuple[str, ...] = ("graders.checks.call", "graders.checks.gradient_kind",
+                                     "graders.checks.property")
 
 ASSIGNMENT_CHECKS = "checks.py"
 

@@ -95,3 +95,10 @@ def test_a_broken_input_names_its_key_and_the_fix(inputs, sizes, key, phrase):
         _validated(inputs, sizes)
     assert caught.value.key == key
     assert phrase in str(caught.value)
+
+
+def test_a_choice_of_words_is_a_list_of_str_and_of_numbers_an_array():
+    drawn = _draw({"words": {"choice": ["a", "b", "c"], "shape": [4]},
+                   "steps": {"choice": [0.1, 0.2], "shape": [3]}})
+    assert isinstance(drawn["words"], list) and all(type(w) is str for w in drawn["words"])
+    assert isinstance(drawn["steps"], np.ndarray) and drawn["steps"].shape == (3,)
