@@ -65,9 +65,10 @@ class Fetched:
     mistake: str = ""
 
 
-def fetch_output(ctx: CheckContext, call: Call, values: Mapping[str, Any],
-                 output: Mapping[str, Any], doing: str) -> Fetched:
-    """Run the call in one request and return what `output` selects."""
+def fetch_raw(ctx: CheckContext, call: Call, values: Mapping[str, Any],
+              output: Mapping[str, Any], doing: str) -> Fetched:
+    """Run the call in one request and return what `output` names before any index or key
+    (so checks of one part that differ only in those share the request)."""
     store = call.handle(STORE)
     ops = call.kernel_ops(values, store=store)
     extra = call.fetch_ops(output, store)
@@ -75,9 +76,20 @@ def fetch_output(ctx: CheckContext, call: Call, values: Mapping[str, Any],
     if failed is not None:
         return Fetched(problem=failed.message, mistake=failed.mistake)
     assert results is not None
-    value = results[-1] if extra else results[len(ops) - 1]
+    return Fetched(results[-1])
+
+
+def fetch_output(ctx: CheckContext, call: Call, values: Mapping[str, Any],
+                 output: Mapping[str, Any], doing: str) -> Fetched:
+    """What `output` selects (the request shared with the part's checks making the same call
+    and reading the same object)."""
+    paths = [op["target"] for op in call.fetch_ops(output, call.handle(STORE))]
+    raw = ctx.once(("call", call.key(), tuple(paths)),
+                   lambda: fetch_raw(ctx, call, values, output, doing))
+    if raw.problem:
+        return raw
     try:
-        return Fetched(pick(output, value))
+        return Fetched(pick(output, raw.value))
     except LookupError as exc:
         return Fetched(problem=f"{describe_output(output, call.params['function'])} {exc}.",
                        mistake="wrong_type")
@@ -162,8 +174,7 @@ def check_call(ctx: CheckContext) -> Outcome:
     values = ctx.once(("inputs", call.key()), lambda: call.draw(ctx.seed, ctx.reference))
     function = p["function"].lstrip("$")
     output = p["output"]
-    fetched = ctx.once(("call", call.key(), repr(output)), lambda: fetch_output(
-        ctx, call, values, output, f"call {function}"))
+    fetched = fetch_output(ctx, call, values, output, f"call {function}")
     if fetched.problem:
         return Outcome.failed(fetched.problem, mistake=fetched.mistake)
     expected, wrong = expected_answers(ctx, call, values, output, p["mistakes"])

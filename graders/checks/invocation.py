@@ -32,7 +32,7 @@ from graders.checks.schema import (
     Text,
     did_you_mean,
 )
-from graders.kernel import Ref, call_op, get_op, put_op
+from graders.kernel import Ref, call_op, get_op, put_op, set_op
 
 OUTPUT = Record(Schema(
     Param("of", Choice("returned", "argument", "object"), "returned",
@@ -47,10 +47,14 @@ OUTPUT = Record(Schema(
 ))
 
 SETUP = Record(Schema(
-    Param("call", Text(), doc="the student's function or class to call first"),
-    Param("reference", ReferenceFunction(), doc="the reference.py function made the same call"),
+    Param("call", Text(), doc="the student's function or class to call first, or "
+          "`$store.method` of an object an earlier setup call made"),
+    Param("reference", ReferenceFunction(), doc="the reference.py function made the same call "
+          "(for a method: with the reference's object first)"),
     Param("args", ListOf(Text()), [], doc="input names passed in order"),
-    Param("store", Text(), doc="the name later args and `function: $name.method` use"),
+    Param("store", Text(), "", doc="the name later args and `function: $name.method` use"),
+    Param("attributes", MapOf(Text()), {}, doc="attribute -> input set on the stored object "
+          "after the call (a parameter a gradient may be taken with respect to)"),
 ))
 
 
@@ -89,12 +93,22 @@ def call_params() -> tuple[Param, ...]:
 
 def call_rules() -> tuple[Any, ...]:
     def names_exist(v: dict[str, Any]) -> tuple[str, str, str] | None:
-        known = [*v["inputs"], *(s["store"] for s in (v["setup"] or []))]
+        known = [*v["inputs"], *(s["store"] for s in (v["setup"] or []) if s["store"])]
+        stores: list[str] = []
         for i, s in enumerate(v["setup"] or []):
-            for j, arg in enumerate(s["args"]):
+            for j, arg in enumerate([*s["args"], *s["attributes"].values()]):
                 if arg not in v["inputs"]:
-                    return (f"setup[{i}].args[{j}]", f"{arg!r} is not an input",
+                    where = f"args[{j}]" if j < len(s["args"]) else "attributes"
+                    return (f"setup[{i}].{where}", f"{arg!r} is not an input",
                             did_you_mean(arg, v["inputs"]))
+            if s["attributes"] and not s["store"]:
+                return (f"setup[{i}].attributes", "sets attributes on an object it does not "
+                        "store", "add store: <name>")
+            if s["call"].startswith("$") and s["call"][1:].split(".")[0] not in stores:
+                return (f"setup[{i}].call", f"{s['call']!r} names no earlier setup store",
+                        did_you_mean(s["call"][1:].split(".")[0], stores))
+            if s["store"]:
+                stores.append(s["store"])
         for i, arg in enumerate(v["args"] or []):
             if arg not in known:
                 return (f"args[{i}]", f"{arg!r} is not an input or a setup store",
@@ -106,7 +120,6 @@ def call_rules() -> tuple[Any, ...]:
         target = v["function"]
         if target.startswith("$"):
             store = target[1:].split(".")[0]
-            stores = [s["store"] for s in v["setup"] or []]
             if store not in stores:
                 return ("function", f"{target!r} names no setup store {store!r}",
                         f"add a setup call with store: {store}, or {did_you_mean(store, stores)}")
@@ -161,7 +174,10 @@ class Call:
         return f"nng_{name}_{self.visibility}"
 
     def target(self) -> str:
-        function = self.params["function"]
+        return self._path(self.params["function"])
+
+    def _path(self, function: str) -> str:
+        """A kernel path: `$store.method` becomes the handle the setup call stored."""
         if function.startswith("$"):
             store, _, rest = function[1:].partition(".")
             return "$" + self.handle(store) + (f".{rest}" if rest else "")
@@ -172,8 +188,12 @@ class Call:
         when given). One result per op; the call's is the last."""
         ops = [put_op(self.handle(name), value) for name, value in values.items()]
         for setup in self.params["setup"]:
-            ops.append(call_op(setup["call"], *[Ref("$" + self.handle(a)) for a in setup["args"]],
-                               store=self.handle(setup["store"]), want=False))
+            store_as = self.handle(setup["store"]) if setup["store"] else ""
+            ops.append(call_op(self._path(setup["call"]),
+                               *[Ref("$" + self.handle(a)) for a in setup["args"]],
+                               store=store_as, want=False))
+            for attribute, name in setup["attributes"].items():
+                ops.append(set_op(f"${store_as}.{attribute}", Ref("$" + self.handle(name))))
         args = [Ref("$" + self.handle(a)) for a in self.arg_names]
         kwargs = {k: Ref("$" + self.handle(a)) for k, a in self.params["kwargs"].items()}
         ops.append(call_op(self.target(), *args, store=store, **kwargs))
@@ -201,8 +221,14 @@ class Call:
         on a deep copy of the inputs."""
         space = gen.copy_inputs(values)
         for setup in self.params["setup"]:
-            space[setup["store"]] = getattr(reference, setup["reference"])(
-                *[space[a] for a in setup["args"]])
+            args = [space[a] for a in setup["args"]]
+            if setup["call"].startswith("$"):
+                args.insert(0, space[setup["call"][1:].split(".")[0]])
+            made = getattr(reference, setup["reference"])(*args)
+            if setup["store"]:
+                space[setup["store"]] = made
+                for attribute, name in setup["attributes"].items():
+                    setattr(made, attribute, space[name])
         args = [space[a] for a in self.arg_names]
         if self.params["function"].startswith("$"):
             args.insert(0, space[self.params["function"][1:].split(".")[0]])

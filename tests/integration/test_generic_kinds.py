@@ -1,6 +1,7 @@
 """The generic kinds against a real kernel, on a small assignment written only as data (in a
 temporary folder): call (returned, stored, changed; setup and methods), property (every
-property, passing and failing) and gradient, each graded by the real `grade` command."""
+property, passing and failing) and gradient (returned, and stored by a method with respect to a
+parameter set on the object), each graded by the real `grade` command."""
 
 from __future__ import annotations
 
@@ -62,6 +63,28 @@ def square_loss(x, w):
 def square_loss_doubled(x, w):
     loss, grad = square_loss(x, w)
     return loss, 2 * grad
+
+
+class Linear:
+    def __init__(self, n_in, n_out):
+        self.W = np.zeros((n_in, n_out))
+
+    def forward(self, x):
+        self.x = x
+        self.out = x @ self.W
+        self.loss = 0.5 * float(np.sum(self.out ** 2))
+        return self.out
+
+    def backward(self):
+        self.dW = self.x.T @ self.out
+
+
+def forward(layer, x):
+    return layer.forward(x)
+
+
+def backward(layer):
+    return layer.backward()
 '''
 
 SUBMISSION = '''
@@ -98,6 +121,20 @@ class Scaler:
 def square_loss(x, w):
     r = x @ w
     return 0.5 * float(r @ r), 2 * (x.T @ r)
+
+
+class Linear:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out)
+
+    def forward(self, x):
+        self.x = x
+        self.out = x @ self.W
+        self.loss = float(np.sum(self.out ** 2))
+        return self.out
+
+    def backward(self):
+        self.dW = 2 * self.x.T @ self.out
 '''
 
 
@@ -133,6 +170,15 @@ CHECKS = [
     _check("loss_gradient", "gradient", {
         **LOSS, "wrt": "w", "gradient": {"index": 1},
         "mistakes": {"square_loss_doubled": "the 1/2 cancels the 2"}}),
+    _check("stored_gradient", "gradient", {
+        "function": "$layer.backward", "reference": "backward",
+        "inputs": {"n_in": {"constant": 3}, "n_out": {"constant": 2}, "W": {"normal": [3, 2]},
+                   "x": {"normal": [5, 3]}},
+        "setup": [{"call": "Linear", "reference": "Linear", "args": ["n_in", "n_out"],
+                   "store": "layer", "attributes": {"W": "W"}},
+                  {"call": "$layer.forward", "reference": "forward", "args": ["x"]}],
+        "args": [], "wrt": "W", "gradient": {"of": "object", "attribute": "dW"},
+        "loss": {"of": "object", "attribute": "loss"}}),
     _check("missing", "call", {"function": "not_written", "reference": "softmax",
                                "inputs": {"x": {"normal": [2, 2]}}}),
 ]
@@ -144,7 +190,8 @@ def report(tmp_path_factory):
     (root / "assignments" / "demo").mkdir(parents=True)
     (root / "refs" / "demo").mkdir(parents=True)
     (root / "refs" / "demo" / "reference.py").write_text(REFERENCE)
-    needs = ["softmax", "batches", "shuffle", "normalise", "Scaler", "square_loss", "not_written"]
+    needs = ["softmax", "batches", "shuffle", "normalise", "Scaler", "square_loss", "Linear",
+             "not_written"]
     doc = {"id": "demo", "title": "Demo", "questions": [{"id": "1", "title": "Q", "parts": [
         {"id": "1a", "title": "all", "marks": len(CHECKS), "needs": needs, "checks": CHECKS}]}]}
     (root / "assignments" / "demo" / "spec.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -169,6 +216,7 @@ def report(tmp_path_factory):
     ("normalise_changes_x", 1, "", "matches"),
     ("scaler_stores", 1, "", "matches"),
     ("loss_gradient", 0, "square_loss_doubled", "known wrong gradient"),
+    ("stored_gradient", 0, "forward_not_model", "your forward pass is not the model"),
     ("missing", 0, "not_defined", "`not_written` is not defined"),
 ])
 def test_each_generic_kind_judges_real_student_code(report, check, fraction, mistake, phrase):

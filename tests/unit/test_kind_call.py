@@ -143,6 +143,12 @@ def test_a_good_call_spec_loads(tmp_path, monkeypatch):
     ({"args": ["z"]}, "params.args[0]", "not an input or a setup store"),
     ({"function": "$net.forward"}, "params.function", "names no setup store"),
     ({"rtol": "small"}, "params.rtol", "finite number"),
+    ({"setup": [{"call": "Net", "reference": "sigmoid", "store": "n",
+                 "attributes": {"W": "w"}}]}, "params.setup[0].attributes", "'w' is not an input"),
+    ({"setup": [{"call": "$n.fit", "reference": "sigmoid"}]}, "params.setup[0].call",
+     "names no earlier setup store"),
+    ({"setup": [{"cal": "Net", "reference": "sigmoid"}]}, "params.setup[0].cal",
+     "did you mean 'call'?"),
 ])
 def test_a_call_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         tmp_path, monkeypatch, change, key, phrase):
@@ -152,3 +158,34 @@ def test_a_call_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
     assert caught.value.key_path == f"questions[0].parts[0].checks[0].{key}"
     assert phrase in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+class _FakeKernel:
+    """Stands in for CheckContext's kernel side: answers every call with (1.5, [2, 3])."""
+
+    def __init__(self):
+        self.requests = []
+        self.shared = {}
+
+    def once(self, key, compute):
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
+
+    def request(self, helpers, ops, doing):
+        self.requests.append(ops)
+        return [None] * (len(ops) - 1) + [(1.5, np.array([2.0, 3.0]))], None
+
+
+def test_checks_reading_elements_of_one_call_share_one_kernel_request():
+    from graders.checks.call import fetch_output
+
+    call = Call(validated(SCHEMA, {"function": "f", "reference": "f",
+                                   "inputs": {"x": {"normal": [2]}}}), "hidden")
+    fake = _FakeKernel()
+    values = call.draw(1, None)
+    out = {"of": "returned", "name": "", "attribute": "", "key": ""}
+    first = fetch_output(fake, call, values, {**out, "index": 0}, "call f")
+    second = fetch_output(fake, call, values, {**out, "index": 1}, "call f")
+    assert first.value == 1.5 and np.array_equal(second.value, [2.0, 3.0])
+    assert len(fake.requests) == 1
