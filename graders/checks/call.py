@@ -116,8 +116,8 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
         wrong = as_float_array(value)
         if array is not None and wrong is not None and wrong.shape == array.shape and bool(
                 np.allclose(array, wrong, rtol=rtol, atol=atol)):
-            return Outcome.failed(f"{comparison.summary}\n{name} is the known wrong answer "
-                                  f"'{mistake}'.", mistake=mistake, hint=hint,
+            return Outcome.failed(f"{name} is the known wrong answer '{mistake}' (see the "
+                                  f"hint).\n{comparison.message}", mistake=mistake, hint=hint,
                                   **comparison.details)
     if is_transposed(array, expected, rtol=rtol, atol=atol):
         return Outcome.failed(f"{name} is transposed: shape {array.shape}, expected "

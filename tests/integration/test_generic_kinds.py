@@ -170,6 +170,10 @@ CHECKS = [
     _check("loss_gradient", "gradient", {
         **LOSS, "wrt": "w", "gradient": {"index": 1},
         "mistakes": {"square_loss_doubled": "the 1/2 cancels the 2"}}),
+    _check("constructor_stores", "call", {
+        "function": "Scaler", "reference": "Scaler",
+        "inputs": {"k": {"uniform": [], "low": 1, "high": 4}},
+        "output": {"attribute": "factor"}}),
     _check("stored_gradient", "gradient", {
         "function": "$layer.backward", "reference": "backward",
         "inputs": {"n_in": {"constant": 3}, "n_out": {"constant": 2}, "W": {"normal": [3, 2]},
@@ -216,6 +220,7 @@ def report(tmp_path_factory):
     ("normalise_changes_x", 1, "", "matches"),
     ("scaler_stores", 1, "", "matches"),
     ("loss_gradient", 0, "square_loss_doubled", "known wrong gradient"),
+    ("constructor_stores", 1, "", "matches"),
     ("stored_gradient", 0, "forward_not_model", "your forward pass is not the model"),
     ("missing", 0, "not_defined", "`not_written` is not defined"),
 ])
