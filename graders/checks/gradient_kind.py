@@ -52,6 +52,21 @@ def _wrt_is_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def _step_inside_margins(v: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A finite difference must not reach across a kink the inputs were kept clear of."""
+    for name, spec in v["inputs"].items():
+        if spec.get("kinks") and spec["margin"] <= v["step"]:
+            return (f"inputs.{name}.margin", f"{spec['margin']:g} is not larger than the "
+                    f"finite-difference step {v['step']:g}",
+                    "make the margin larger than the step (e.g. 100 times)")
+    away = v.get("away_from_kinks")
+    if away and away["margin"] <= v["step"]:
+        return ("away_from_kinks.margin", f"{away['margin']:g} is not larger than the "
+                f"finite-difference step {v['step']:g}",
+                "make the margin larger than the step (e.g. 100 times)")
+    return None
+
+
 SCHEMA = Schema(
     *call_params(),
     Param("wrt", Text(), doc="the input the gradient is taken with respect to"),
@@ -67,7 +82,8 @@ SCHEMA = Schema(
           "gradient -> its hint"),
     doc="An analytic gradient against central differences of the model's and the student's "
         "own loss.",
-    rules=(*call_rules(), output_rule("gradient"), output_rule("loss"), _wrt_is_an_input),
+    rules=(*call_rules(), output_rule("gradient"), output_rule("loss"), _wrt_is_an_input,
+           _step_inside_margins),
 )
 
 

@@ -83,6 +83,15 @@ def forward(layer, x):
     return layer.forward(x)
 
 
+def relu_loss(x, w):
+    h = x @ w
+    return float(np.sum(np.maximum(h, 0))), x.T @ (h > 0).astype(float)
+
+
+def relu_inputs(values):
+    return values["x"] @ values["w"]
+
+
 def backward(layer):
     return layer.backward()
 '''
@@ -121,6 +130,11 @@ class Scaler:
 def square_loss(x, w):
     r = x @ w
     return 0.5 * float(r @ r), 2 * (x.T @ r)
+
+
+def relu_loss(x, w):
+    h = x @ w
+    return np.where(h > 0, h, 0).sum(), x.T @ (h > 0)
 
 
 class Linear:
@@ -170,6 +184,11 @@ CHECKS = [
     _check("loss_gradient", "gradient", {
         **LOSS, "wrt": "w", "gradient": {"index": 1},
         "mistakes": {"square_loss_doubled": "the 1/2 cancels the 2"}}),
+    _check("relu_gradient", "gradient", {
+        "function": "relu_loss", "reference": "relu_loss",
+        "inputs": {"x": {"normal": [8, 3]}, "w": {"normal": [3, 4], "std": 0.01}},
+        "away_from_kinks": {"reference": "relu_inputs", "margin": 1e-3},
+        "wrt": "w", "gradient": {"index": 1}}),
     _check("constructor_stores", "call", {
         "function": "Scaler", "reference": "Scaler",
         "inputs": {"k": {"uniform": [], "low": 1, "high": 4}},
@@ -195,7 +214,7 @@ def report(tmp_path_factory):
     (root / "refs" / "demo").mkdir(parents=True)
     (root / "refs" / "demo" / "reference.py").write_text(REFERENCE)
     needs = ["softmax", "batches", "shuffle", "normalise", "Scaler", "square_loss", "Linear",
-             "not_written"]
+             "relu_loss", "not_written"]
     doc = {"id": "demo", "title": "Demo", "questions": [{"id": "1", "title": "Q", "parts": [
         {"id": "1a", "title": "all", "marks": len(CHECKS), "needs": needs, "checks": CHECKS}]}]}
     (root / "assignments" / "demo" / "spec.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -220,6 +239,7 @@ def report(tmp_path_factory):
     ("normalise_changes_x", 1, "", "matches"),
     ("scaler_stores", 1, "", "matches"),
     ("loss_gradient", 0, "square_loss_doubled", "known wrong gradient"),
+    ("relu_gradient", 1, "", "matches central differences"),
     ("constructor_stores", 1, "", "matches"),
     ("stored_gradient", 0, "forward_not_model", "your forward pass is not the model"),
     ("missing", 0, "not_defined", "`not_written` is not defined"),

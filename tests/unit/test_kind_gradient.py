@@ -104,6 +104,8 @@ def test_a_good_gradient_spec_loads(tmp_path, monkeypatch):
     ({"loss": {"of": "argumnet", "name": "x"}}, "params.loss.of", "did you mean 'argument'?"),
     ({"entris": 3}, "params.entris", "did you mean 'entries'?"),
     ({"step": 0}, "params.step", "must be > 0"),
+    ({"inputs": {"x": {"normal": [3], "kinks": [0], "margin": 1e-6}, "w": {"normal": [3]}}},
+     "params.inputs.x.margin", "not larger than the finite-difference step"),
 ])
 def test_a_gradient_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         tmp_path, monkeypatch, change, key, phrase):
