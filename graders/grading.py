@@ -338,6 +338,8 @@ class Grader:
                                        "Your instructor has been told.",
                                visibility=check.visibility)
         hint = check.hints.get(outcome.mistake, "") if outcome.fraction < 1 else ""
+        # A generic kind's named wrong answer carries the spec's hint with it.
+        hint = hint or str(outcome.details.pop("hint", "") if outcome.fraction < 1 else "")
         return CheckResult(
             check_id=check.id, title=check.title or check.id, marks=check.marks,
             fraction=outcome.fraction, message=outcome.message, hint=hint,
