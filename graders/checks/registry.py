@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 CheckFunction = Callable[["CheckContext"], "Outcome"]
 
 # The generic kinds: each module registers its kind when imported.
-_GENERIC_MODULES: tuple[str, ...] = ()
+_GENERIC_MODULES: tuple[str, ...] = ("graders.checks.answer",)
 
 ASSIGNMENT_CHECKS = "checks.py"
 
