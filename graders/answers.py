@@ -371,8 +371,10 @@ class _Scan:
                 before = [m for m in markers if m.end <= group[0].start]
                 context = before[-1].key if before else start_context
                 self.assign(group, segment, context, at, raw)
-            continued = labels[-1].key if labels else continued if re.match(
-                r"\s*[=≈]", line) else ""
+            if labels and not line[:labels[0].start].strip():
+                continued = labels[0].key  # the left-hand side an aligned `&= ...` continues
+            elif line.strip() and not re.match(r"\s*[=≈]", line):
+                continued = ""
             if markers:
                 keys = [m.key for m in markers]
                 self.context = keys[-1] if len(set(keys)) == 1 or labels else None
@@ -616,15 +618,16 @@ def _vector_variables(cells: Sequence[CellText], vocab: Vocabulary) -> dict[str,
     """Variables the code binds to an input's vector (`x1 = np.array([1, 0, 0])`): where a
     cell uses one, it is computing for that input."""
     reader = _Reader(vocab)
-    aliases: dict[str, str] = {}
+    bound: dict[str, set[str]] = {}
     for cell in cells:
         if cell.kind != "code":
             continue
         for m in re.finditer(r"^\s*([A-Za-z_]\w*)\s*=\s*(.+)$", cell.source, re.MULTILINE):
             hits = reader._vectors_in(m[2])
-            if len({h.key for h in hits}) == 1:
-                aliases[m[1]] = hits[0].key
-    return aliases
+            if hits:
+                bound.setdefault(m[1], set()).update(h.key for h in hits)
+    # A name bound to different inputs in turn (`x = ...` in each cell) says nothing by itself.
+    return {name: next(iter(keys)) for name, keys in bound.items() if len(keys) == 1}
 
 
 # ----------------------------------------------------------------------------- public API

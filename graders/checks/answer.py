@@ -13,6 +13,7 @@ measures: a variable of the student's run, or a reference function.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,12 @@ def _labels_known(values: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+_REGION = Schema(
+    Param("start", Text(), doc="regular expression: the first cell that matches starts it"),
+    Param("stop", Text(), "", "regular expression: the first cell after it that matches ends "
+                              "it (before that cell)"),
+    doc="the cells a question's answers are looked for in")
+
 ANSWER_PARAMS = Schema(
     Param("labels", MapOf(ListOf(Text())), doc="each label (a short name) with the synonyms a "
           "student may write for it, in the order a tuple of answers gives them"),
@@ -72,6 +79,8 @@ ANSWER_PARAMS = Schema(
     Param("atol", Number(minimum=0), 5e-5, "... or within atol of it"),
     Param("decimals", Integer(minimum=-1), -1, "... or equal to it at this many decimals "
           "(-1: not used)"),
+    Param("region", Record(_REGION), {}, "only these cells are searched (numbers of a later "
+          "part must not answer this one); all cells when absent"),
     Param("vector_name", Text(), "x", "what the report calls an input's vector"),
     Param("explain", MapOf(Text()), {}, "per label, how it is computed, shown with a wrong one"),
     rules=(_labels_known,),
@@ -89,6 +98,22 @@ def vocabulary(params: Mapping[str, Any]) -> Vocabulary:
                                  tuple(float(v) for v in spec.get("vector", [])))
               for ident, spec in params.get("inputs", {}).items()}
     return Vocabulary({k: tuple(v) for k, v in params["labels"].items()}, inputs)
+
+
+def in_region(cells: Sequence[CellText], start: str, stop: str = "") -> list[CellText]:
+    """The cells from the first Markdown cell matching `start` up to (not including) the next
+    Markdown cell matching `stop` (code such as `tanh(b)` is no heading)."""
+    taken: list[CellText] = []
+    for cell in cells:
+        heading = cell.kind == "markdown"
+        if not taken:
+            if heading and re.search(start, cell.source):
+                taken.append(cell)
+        elif stop and heading and re.search(stop, cell.source):
+            break
+        else:
+            taken.append(cell)
+    return taken
 
 
 def notebook_cells(ctx: CheckContext) -> list[CellText]:
@@ -123,7 +148,11 @@ def gather(ctx: CheckContext, vocab: Vocabulary) -> tuple[list[Found], str, list
         else:
             state = "not defined" if reply.problem == "missing" else reply.problem
     cells = ctx.once(("answer-cells",), lambda: notebook_cells(ctx))
-    found += ctx.once(("answer-text", repr(vocab)), lambda: answers.find_in_text(cells, vocab))
+    region = ctx.params.get("region") or {}
+    if region:
+        cells = in_region(cells, region["start"], region.get("stop", ""))
+    found += ctx.once(("answer-text", repr(vocab), repr(region)),
+                      lambda: answers.find_in_text(cells, vocab))
     return found, state, cells
 
 
@@ -180,7 +209,9 @@ def _not_found(params: Mapping[str, Any], missing: list[tuple[str, str | None]],
         f"No number found for {names}. "
         + answers.describe_search(cells, params.get("variable", ""), state)
         + f" A number counts when its label is next to it, as in `{label} = 0.5` or "
-        f"`{label} 0.5`, printed or in Markdown." + elsewhere, mistake="not_found")
+        f"`{label} 0.5`, printed or in Markdown." + elsewhere
+        + (" Only the cells from this part's heading to the next part's were searched."
+           if params.get("region") else ""), mistake="not_found")
 
 
 @register("answer", params=ANSWER_PARAMS, mistakes=("not_found", "wrong_values"))

@@ -148,3 +148,14 @@ def test_printed_can_measure_with_a_reference_function():
                   [md(0, "Final $\\text{loss} = 0.7501$")])
     outcome = judge(ctx, "printed")
     assert outcome.fraction == 1 and "Markdown cell 1, text, line 1" in outcome.message
+
+
+def test_only_the_parts_region_is_searched():
+    cells = [md(0, "## (a)"), code(1, 1, "x = [1, 0]\nprint(tanh(b))"),
+             md(2, "## (b) make f_t small"), code(3, 2, "x = [1, 0]")]
+    params = gates(input="a", region={"start": r"\(a\)", "stop": r"\(b\)"})
+    outcome = judge(context(params, cells, {1: "ft 0.9000 it 0.2000\n", 2: "ft 0.5 it 0.5\n"}))
+    assert outcome.fraction == 1 and "code cell 1 " in outcome.message
+    outcome = judge(context({**params, "region": {"start": r"\(b\)"}}, cells,
+                            {1: "ft 0.9000 it 0.2000\n", 2: "ft 0.5 it 0.5\n"}))
+    assert outcome.mistake == "wrong_values" and "code cell 2 " in outcome.message

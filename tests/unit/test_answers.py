@@ -122,7 +122,8 @@ def test_numbers_not_attached_to_a_label_are_not_answers(text):
 
 
 def test_an_aligned_environment_continues_the_label_across_lines():
-    found = read(markdown("(iii)\n$$\\begin{aligned} C_t &= 0.982 \\cdot (-0.02) + 0.011 "
+    found = read(markdown("(iii)\n$$\\begin{aligned} C_t &= f_t C_{t-1} + i_t \\tanh(h_{t-1}) "
+                          "\\\\ &= 0.982 \\cdot (-0.02) + 0.011 "
                           "\\cdot 0.05 \\\\ &= -0.01909 \\\\ h_t &= 0.993 \\tanh(-0.01909) "
                           "\\\\ &= -0.01896 \\end{aligned}$$"))
     assert found == {("iii", "C", -0.01909), ("iii", "h", -0.01896)}
@@ -238,3 +239,16 @@ def test_the_search_says_what_it_looked_at():
                     "code cell(s) as run by the grader, the saved output of 1 code cell(s) that "
                     "printed nothing here and 1 Markdown cell(s), with 1 table(s), and their "
                     "LaTeX.")
+
+
+def test_a_name_reused_for_each_input_does_not_hide_the_input_each_cell_sets():
+    cells = [code(f"x = np.array({x})\nprint(f'ft {{f}}')", f"ft {v}", cell=n, number=n)
+             for n, (x, v) in enumerate([([1, 0, 0], 0.98), ([0, 1, 0], 0.018)], start=1)]
+    assert read(*cells) == {("i", "f", 0.98), ("ii", "f", 0.018)}
+
+
+def test_an_aligned_environment_over_several_source_lines():
+    found = read(markdown("i.\n$$\\begin{aligned} C_t &= f_t C_{t-1} + i_t \\tanh(h_{t-1}) \\\\\n"
+                          "&= 0.982 \\cdot (-0.02) + 0.011 \\cdot 0.05 \\\\\n"
+                          "&\\approx -0.0191 \\end{aligned}$$"))
+    assert found == {("i", "C", -0.0191)}
