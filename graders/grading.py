@@ -312,7 +312,7 @@ class Grader:
             ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
                                reference=self.reference, data_files=staged,
                                seed=self.spec.public_seed if public else self.seed,
-                               shared=shared[check.visibility])
+                               shared=shared[check.visibility], submission=self.submission)
             checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))

@@ -14,6 +14,7 @@ import numpy as np
 
 from graders.execute import RunRecord
 from graders.kernel import KernelProxy, Reply
+from graders.notebook import Submission
 from graders.spec import AssignmentSpec, CheckSpec
 
 
@@ -64,6 +65,7 @@ class CheckContext:
     data_files: dict[str, Path]
     seed: int
     shared: dict[str, Any]  # results shared by the checks of one part (e.g. a forward pass)
+    submission: Submission | None = None  # the cells as submitted (Markdown, saved outputs)
 
     @property
     def params(self) -> dict[str, Any]:

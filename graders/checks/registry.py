@@ -30,7 +30,7 @@ CheckFunction = Callable[["CheckContext"], "Outcome"]
 _GENERIC_MODULES: tuple[str, ...] = (
     "graders.checks.call", "graders.checks.gradient_kind", "graders.checks.property",
     "graders.checks.distribution", "graders.checks.value", "graders.checks.trained",
-    "graders.checks.module",
+    "graders.checks.module", "graders.checks.answer",
 )
 
 ASSIGNMENT_CHECKS = "checks.py"
