@@ -118,7 +118,18 @@ def _mark_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SUBCOMMANDS = {"build", "check", "validate", "batch", "mark"}
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade serve", description="Mark the parts graded by hand in the browser: a local "
+        "page over the batch's gradebook, opened with the secret link it prints.")
+    parser.add_argument("out", help="the batch's output folder (holding gradebook.sqlite)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                        "127.0.0.1: this machine only; give 0.0.0.0 to let other markers in)")
+    return parser
+
+
+SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "serve"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _batch(_batch_parser().parse_args(argv[1:]))
         if command == "mark":
             return _mark(_mark_parser().parse_args(argv[1:]))
+        if command == "serve":
+            return _serve(_serve_parser().parse_args(argv[1:]))
         return _grade(build_parser().parse_args(argv))
     except UsageError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -273,6 +286,13 @@ def _mark(args: argparse.Namespace) -> int:
             export_all(gradebook, load_assignment(assignments.pop()), out)
     finally:
         gradebook.close()
+    return ExitCode.GRADED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from graders.marking.server import serve
+
+    serve(Path(args.out), host=args.host, port=args.port)
     return ExitCode.GRADED
 
 
