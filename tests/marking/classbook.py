@@ -11,13 +11,13 @@ from graders.gradebook import Gradebook
 from graders.results import CheckResult, GradeReport, PartResult
 
 
-def _png(width: int = 160, height: int = 90) -> str:
+def _png(width: int = 360, height: int = 200) -> str:
     """A small plot-like PNG (a falling curve), base64 as a notebook stores it."""
     rows = b""
     for y in range(height):
         row = bytearray(b"\x00")
         for x in range(width):
-            on_curve = abs(y - int(height * (1 - 0.9 * 0.97 ** x)) + 5) < 2
+            on_curve = abs(y - int(height * (1 - 0.9 * 0.985 ** x)) + 5) < 2
             row += bytes((30, 80, 200) if on_curve else (255, 255, 255))
         rows += bytes(row)
 

@@ -54,11 +54,12 @@
 
   function showConflict(body, retry) {
     const current = body.current;
-    let text = body.error + ".";
+    let text = body.error;
     if (current) {
-      text += " Theirs: " + fmt(current.marks) + " marks" + (current.note ? ', comment "' + current.note + '"' : "") +
-        " (" + current.entered_at + ").";
+      text += " (at " + current.entered_at.replace("T", " ").replace("+00:00", " UTC") + ")" +
+        (current.note ? ' with the comment "' + current.note + '"' : "");
     }
+    text += ". Yours: " + fmt(+$("marks").value) + ".";
     $("conflict-text").textContent = text;
     $("conflict").hidden = false;
     $("overwrite").focus();  // out of the marks box, so o and t answer the conflict
