@@ -7,6 +7,7 @@ import base64
 import binascii
 import html
 import re
+from xml.etree import ElementTree
 
 from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
@@ -19,12 +20,53 @@ from pygments.util import ClassNotFound
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
+# MathML that LaTeX can make; anything else in latex2mathml's output means the student smuggled
+# markup in (\text{<script>...} comes out raw), and the formula is shown as its source.
+_MATHML_TAGS = frozenset(
+    "math mrow mi mo mn ms mtext mspace msub msup msubsup mfrac msqrt mroot mstyle mtable mtr "
+    "mtd mlabeledtr munder mover munderover mpadded mphantom menclose mmultiscripts mprescripts "
+    "none merror semantics annotation maction".split())
+_MATHML_ATTRIBUTES = frozenset(
+    "display mathvariant stretchy fence separator lspace rspace accent accentunder columnalign "
+    "rowalign columnspacing rowspacing columnlines rowlines frame linethickness displaystyle "
+    "scriptlevel width height depth form largeop movablelimits symmetric minsize maxsize "
+    "notation mathcolor mathbackground mathsize encoding".split())
+
+
+def _clean_mathml(markup: str) -> str | None:
+    """latex2mathml's output rebuilt from an allow-list of elements and attributes, every text
+    and value escaped again; None when it holds anything else or is not well-formed."""
+    try:  # latex2mathml leaves a bare & (from \& or an unknown command) unescaped
+        root = ElementTree.fromstring(re.sub(r"&(?!#?\w+;)", "&amp;", markup))
+    except ElementTree.ParseError:
+        return None
+    parts: list[str] = []
+
+    def emit(element: ElementTree.Element) -> bool:
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag not in _MATHML_TAGS:
+            return False
+        attributes = "".join(f' {k}="{html.escape(v)}"' for k, v in element.attrib.items()
+                             if k in _MATHML_ATTRIBUTES)
+        xmlns = ' xmlns="http://www.w3.org/1998/Math/MathML"' if tag == "math" else ""
+        parts.append(f"<{tag}{xmlns}{attributes}>{html.escape(element.text or '')}")
+        for child in element:
+            if not emit(child):
+                return False
+            parts.append(html.escape(child.tail or ""))
+        parts.append(f"</{tag}>")
+        return True
+
+    return "".join(parts) if emit(root) else None
+
+
 def _math(latex: str, options: dict) -> str:
     display = "block" if options.get("display_mode") else "inline"
     try:
-        return latex_to_mathml(latex, display=display)
+        mathml = _clean_mathml(latex_to_mathml(latex, display=display))
     except Exception:  # noqa: BLE001 - a student's broken LaTeX is shown as they wrote it
-        return f"<code class='math-error'>{html.escape(latex)}</code>"
+        mathml = None
+    return mathml or f"<code class='math-error'>{html.escape(latex)}</code>"
 
 
 def _highlight(code: str, language: str, _attrs: str) -> str:

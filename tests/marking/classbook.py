@@ -39,7 +39,8 @@ ANSWERS = {
     "bob": "It vanishes because   the derivative of tanh is below one.",
     "carol": "it vanishes because the derivative of TANH is below one!",
     "dave": "<script>window.pwned = 1; alert('x')</script>\n\n"
-            "<img src=x onerror=\"window.pwned = 2; alert('y')\">\n\nMy real answer.",
+            "<img src=x onerror=\"window.pwned = 2; alert('y')\">\n\n"
+            "$\\text{<img src=x onerror=\"window.pwned = 3\">}$ My real answer.",
 }
 
 
