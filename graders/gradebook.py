@@ -108,10 +108,15 @@ def grader_code_hash() -> str:
     it decides no automatic mark, and a fix to it must not regrade a class."""
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        if "__pycache__" not in path.parts and path.relative_to(package).parts[0] != "marking":
-            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    for path in grader_code_files():
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def grader_code_files() -> list[Path]:
+    package = Path(__file__).resolve().parent
+    return [p for p in sorted(package.rglob("*.py")) if "__pycache__" not in p.parts
+            and p.relative_to(package).parts[0] != "marking"]
 
 
 def spec_hash(spec: AssignmentSpec) -> str:
@@ -361,7 +366,8 @@ class Gradebook:
     # ---------------------------------------------------------------- progress
 
     def marking_progress(self) -> dict[str, Any]:
-        """Per part graded by hand: students, how many marked; per marker: marks entered."""
+        """parts: per part graded by hand, students, how many marked and how many left; markers:
+    per marker (the last to save each mark), how many marks per part."""
         parts = []
         for part_id, title, marks, by_hand in self.part_columns():
             if not by_hand:
@@ -373,9 +379,11 @@ class Gradebook:
                 "AND m.part_id = p.part_id WHERE m.part_id = ?", (part_id,)).fetchone()
             parts.append({"part_id": part_id, "title": title, "marks": marks,
                           "students": students, "marked": marked, "left": students - marked})
-        markers = dict(self.db.execute(
-            "SELECT CASE marker WHEN '' THEN '(command line)' ELSE marker END, COUNT(*) FROM "
-            "manual_marks GROUP BY 1 ORDER BY 1"))
+        markers: dict[str, dict[str, int]] = {}
+        for name, part_id, count in self.db.execute(
+                "SELECT CASE marker WHEN '' THEN '(command line)' ELSE marker END, part_id, "
+                "COUNT(*) FROM manual_marks GROUP BY 1, 2 ORDER BY 1"):
+            markers.setdefault(name, {})[part_id] = count
         return {"parts": parts, "markers": markers}
 
     def mark_log(self, limit: int = 200) -> list[dict[str, Any]]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
+import graders
 from graders.errors import UsageError
-from graders.gradebook import Gradebook, MarkConflictError
+from graders.gradebook import Gradebook, MarkConflictError, grader_code_files
 from tests.marking.classbook import write_class
 
 
@@ -71,7 +73,16 @@ def test_progress_counts_what_is_left_per_part_and_per_marker(book):
     progress = book.marking_progress()
     assert [(p["part_id"], p["students"], p["marked"], p["left"]) for p in progress["parts"]] \
         == [("1b", 4, 2, 2), ("2a", 4, 1, 3)]
-    assert progress["markers"] == {"(command line)": 1, "ann": 1, "ben": 1}
+    assert progress["markers"] == {"(command line)": {"2a": 1}, "ann": {"1b": 1},
+                                   "ben": {"1b": 1}}
+
+
+def test_the_marking_page_is_not_part_of_the_code_that_regrades_a_class():
+    package = Path(graders.__file__).parent
+    files = {p.relative_to(package).as_posix() for p in grader_code_files()}
+    assert "gradebook.py" in files and "checks/registry.py" in files
+    assert (package / "marking/app.py").is_file()
+    assert not [f for f in files if f.startswith("marking/")]
 
 
 def test_a_gradebook_from_before_the_marking_page_opens_with_its_marks(tmp_path):

@@ -144,3 +144,20 @@ def test_marks_outside_the_part_are_refused_with_a_reason(out):
     response = _save(client, _csrf(client), "bob", 7, 0)
     assert response.status_code == 400
     assert response.json()["error"] == "part 1b is worth 3 marks; got 7"
+
+
+@pytest.mark.parametrize("path", ["/figure/alice/1b/2.png", "/figure/alice/1b/0.png",
+                                  "/figure/nobody/1b/1.png", "/figure/bob/1b/1.png",
+                                  "/figure/..%2F..%2Fetc/1b/1.png", "/figure/alice/9z/1.png"])
+def test_only_a_figure_the_students_report_holds_is_served(out, path):
+    assert _client(out).get(path).status_code == 404
+
+
+def test_progress_shows_what_is_left_per_part_and_per_marker(out):
+    client = _client(out)
+    csrf = _csrf(client)
+    _save(client, csrf, "alice", 2, 0, marker="ann")
+    _save(client, csrf, "bob", 1, 0, marker="ben")
+    page = client.get("/progress").text
+    assert re.search(r'class="num left-1b">2<', page)
+    assert re.search(r"<td>ann</td><td class=\"num\">1</td><td class=\"num\">0</td>", page)
