@@ -157,8 +157,10 @@ def student_page(request: Request) -> Response:
     app: MarkingApp = request.app.state.marking
     student = request.path_params["student"]
     with app.book() as book:
-        if student not in book.students():
+        students = book.students()
+        if student not in students:
             raise HTTPException(404, f"no student {student}")
+        index = students.index(student)
         report = book.report(student)
         marks = {p.part_id: book.manual_mark(student, p.part_id)
                  for p in report.parts if p.by_hand}
@@ -167,7 +169,9 @@ def student_page(request: Request) -> Response:
         parts = hand_parts(book)
     answers = {p.part_id: render_answer(p.answer) for p in report.parts if p.by_hand}
     return app.page(request, "student.html", title=student, student=student, report=report,
-                    marks=marks, rubric=rubric, totals=totals, answers=answers, parts=parts)
+                    marks=marks, rubric=rubric, totals=totals, answers=answers, parts=parts,
+                    previous=students[index - 1] if index else None,
+                    next=students[index + 1] if index + 1 < len(students) else None)
 
 
 def log_page(request: Request) -> Response:

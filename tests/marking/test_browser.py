@@ -65,6 +65,10 @@ def test_a_marker_marks_three_students_by_keyboard_applies_a_rubric_item_and_see
     assert {s: rows[s]["1b"] for s in rows} == {"alice": "2", "bob": "1.5", "carol": "3",
                                                 "dave": "2"}
     assert (rows["alice"]["total"], rows["bob"]["total"]) == ("4", "3")
+    page.keyboard.press("s")
+    page.wait_for_url(re.compile("/student/dave$"))
+    page.keyboard.press("k")
+    page.wait_for_url(re.compile("/student/carol$"))
     page.keyboard.press("p")
     page.wait_for_url(re.compile("/progress$"))
     expect(page.locator("td.total[data-student=bob]")).to_have_text("3")

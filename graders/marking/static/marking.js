@@ -147,6 +147,11 @@
     if (typing(target) || event.ctrlKey) return;
     if (event.key === "?") { toggleHelp(); return; }
     if (event.key === "p") { go("/progress"); return; }
+    const whole = $("whole");
+    if (whole && (event.key === "j" || event.key === "k")) {
+      go(event.key === "j" ? whole.dataset.next : whole.dataset.previous);
+      return;
+    }
     if (!page) return;
     if (rubricKey) {
       rubricKey = false;
@@ -168,7 +173,8 @@
     }
     const actions = {
       j: () => go(page.dataset.next), k: () => go(page.dataset.previous),
-      n: () => go(page.dataset.nextUnmarked), s: () => go(page.dataset.studentPage),
+      n: () => page.dataset.nextUnmarked ? go(page.dataset.nextUnmarked) : say("every student has a mark for this part", "ok"),
+      s: () => go(page.dataset.studentPage),
       c: () => $("note").focus(), g: markGroup, Enter: () => save(true),
       r: () => { rubricKey = true; say("rubric item number?", ""); },
       o: () => { if (pending && !$("conflict").hidden) pending.retry(pending.version); },
