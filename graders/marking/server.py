@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def serve(out: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str = 
 
     if not (out / FILE_NAME).is_file():
         raise UsageError(f"{out} holds no {FILE_NAME}; give the folder `grade batch` wrote (--out)")
+    _check_free(host, port)
     token = token or new_token()
     app = create_app(out, token=token, spec=batch_assignment(out))
     shown = "127.0.0.1" if host in ("127.0.0.1", "0.0.0.0", "::") else host
@@ -46,6 +48,17 @@ def serve(out: Path, *, host: str = "127.0.0.1", port: int = 8765, token: str = 
     print(f"Marking page for {out} (Ctrl+C stops it):\n"
           f"    http://{_bracketed(shown)}:{port}/?token={token}", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host} port {port} ({exc.strerror}); give "
+                             "another --port, or --host") from exc
 
 
 def _loopback(host: str) -> bool:

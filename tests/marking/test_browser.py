@@ -14,6 +14,7 @@ from tests.marking.browser import chromium, running_server
 from tests.marking.classbook import write_class
 
 TOKEN = "browser-test-token"
+expect.set_options(timeout=15_000)  # two shared cores in CI; a pass takes well under a second
 
 
 @pytest.fixture(scope="module")
