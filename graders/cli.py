@@ -118,9 +118,6 @@ def _mark_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "new", "docs"}
-
-
 def _new_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grade new", description="Scaffold a new assignment (spec, reference, master, "
@@ -138,6 +135,20 @@ def _docs_parser() -> argparse.ArgumentParser:
                         help="only check: exit 5 when the reference is stale")
     parser.add_argument("--file", help="the document (default: docs/authoring.md)")
     return parser
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade serve", description="Mark the parts graded by hand in the browser: a local "
+        "page over the batch's gradebook, opened with the secret link it prints.")
+    parser.add_argument("out", help="the batch's output folder (holding gradebook.sqlite)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                        "127.0.0.1: this machine only; give 0.0.0.0 to let other markers in)")
+    return parser
+
+
+SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "serve", "new", "docs"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _new(_new_parser().parse_args(argv[1:]))
         if command == "docs":
             return _docs(_docs_parser().parse_args(argv[1:]))
+        if command == "serve":
+            return _serve(_serve_parser().parse_args(argv[1:]))
         return _grade(build_parser().parse_args(argv))
     except UsageError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -320,6 +333,13 @@ def _docs(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return ExitCode.VALIDATION_FAILED
     print(f"{path}: {'rewritten' if changed else 'up to date'}")
+    return ExitCode.GRADED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from graders.marking.server import serve
+
+    serve(Path(args.out), host=args.host, port=args.port)
     return ExitCode.GRADED
 
 
