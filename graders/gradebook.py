@@ -121,11 +121,14 @@ def grader_code_files() -> list[Path]:
 
 def spec_hash(spec: AssignmentSpec) -> str:
     """Changes when anything that decides a grade changes: the spec, the reference, the support
-    files, the handout's starter, the assignment's own check code, or the grader's code."""
+    files, the handout's starter, the assignment's own check code, or the grader's code (and
+    the same of every assignment it borrows questions from)."""
     digest = hashlib.sha256(grader_code_hash().encode())
-    files = [spec.path, references_root() / spec.id / "reference.py",
-             spec.directory / "starter.ipynb", *(spec.directory / n for n in spec.support_files),
-             *check_code_files(spec.directory)]
+    # A borrowed question is graded by its home's spec, reference, support files and checks.
+    files = [path for owner in (spec, *spec.homes) for path in (
+        owner.path, references_root() / owner.id / "reference.py",
+        owner.directory / "starter.ipynb", *(owner.directory / n for n in owner.support_files),
+        *check_code_files(owner.directory))]
     for path in files:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
