@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_rnn_3a.py
 	$(BIN)/python benchmarks/bench_grade_whole.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_vs_nbclient.py --runs 3
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

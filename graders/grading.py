@@ -20,7 +20,7 @@ from types import ModuleType
 
 from graders import datafiles, locked, prune
 from graders.checks import registry
-from graders.checks.base import CheckContext
+from graders.checks.base import OUT_OF_BUDGET, CheckContext
 from graders.checks.registry import CheckFunction
 from graders.errors import InternalError, SubmissionError, UsageError
 from graders.execute import KernelSession, RunRecord
@@ -208,7 +208,8 @@ class Grader:
         while True:
             with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
                 self.timings["kernel_start"] += session.record.kernel_seconds
-                kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
+                kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds,
+                                     budget_seconds=self.spec.limits.checks_seconds)
                 self._execute(session, kernel, mode, needed, stop_before)
                 self.timings["execution"] += session.record.execution_seconds
                 fatal = _cell_that_ended_the_kernel(session.record)
@@ -221,6 +222,8 @@ class Grader:
                     continue
                 self._note_run(session.record)
                 started = time.perf_counter()
+                kernel.deadline = started + max(
+                    0.0, self.spec.limits.checks_seconds - self.timings["checks"])
                 graded = {p.id: self._grade_part(p, kernel, session.record, staged)
                           for p in parts}
                 self.timings["checks"] += time.perf_counter() - started
@@ -303,6 +306,7 @@ class Grader:
         # nothing, so no hidden input or expected value is ever computed for a public check.
         shared: dict[str, dict[str, object]] = {"public": {}, "hidden": {}}
         checks = []
+        kernel.begin_part()
         for check in part.checks:
             kind = registry.lookup(check.kind, self.spec.directory, self.spec.id)
             if kind is None:
@@ -312,14 +316,17 @@ class Grader:
             ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
                                reference=self.reference, data_files=staged,
                                seed=self.spec.public_seed if public else self.seed,
-                               shared=shared[check.visibility])
+                               shared=shared[check.visibility], submission=self.submission)
             checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))
 
     def _run_check(self, ctx: CheckContext, function: CheckFunction) -> CheckResult:
         check = ctx.check
+        if ctx.kernel.out_of_budget:
+            return self._out_of_budget(ctx)
         started = time.perf_counter()
+        budget_hits = ctx.kernel.budget_hits
         try:
             outcome = function(ctx)
         except ReferenceUnavailable as exc:
@@ -337,7 +344,12 @@ class Grader:
                                message=f"The grader itself failed on this check ({detail}). "
                                        "Your instructor has been told.",
                                visibility=check.visibility)
+        if outcome.fraction < 1 and ctx.kernel.budget_hits > budget_hits:
+            outcome.mistake = OUT_OF_BUDGET
+            self._note_budget()
         hint = check.hints.get(outcome.mistake, "") if outcome.fraction < 1 else ""
+        # A generic kind's named wrong answer carries the spec's hint with it.
+        hint = hint or str(outcome.details.pop("hint", "") if outcome.fraction < 1 else "")
         return CheckResult(
             check_id=check.id, title=check.title or check.id, marks=check.marks,
             fraction=outcome.fraction, message=outcome.message, hint=hint,
@@ -345,6 +357,23 @@ class Grader:
             details={**outcome.details, "mistake": outcome.mistake},
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _out_of_budget(self, ctx: CheckContext) -> CheckResult:
+        """A check that was not run: the submission's checks used up their time budget."""
+        self._note_budget()
+        check, budget = ctx.check, self.spec.limits.checks_seconds
+        return CheckResult(
+            check.id, check.title or check.id, check.marks, 0.0, visibility=check.visibility,
+            message=f"Not checked: the checks of this submission used up their time budget "
+                    f"({budget:g} s, limits.checks_seconds) before this one started. Calls "
+                    "into your code took that time (the checks above say which); make them "
+                    "faster and this check runs.",
+            details={"mistake": OUT_OF_BUDGET})
+
+    def _note_budget(self) -> None:
+        self.notes.append(f"the checks stopped after their time budget "
+                          f"({self.spec.limits.checks_seconds:g} s); the checks left failed "
+                          "unrun")
 
     def _answer_cells(self, part: PartSpec) -> list[Cell]:
         """The cells from the first one matching the part's start pattern up to its stop."""

@@ -26,6 +26,7 @@ class Cell:
     number: int = 0  # 1-based position among code cells (0 for other kinds)
     images: tuple[str, ...] = ()  # base64 PNGs among the outputs saved in the notebook
     cell_id: str = ""  # nbformat 4.5 cell id ("" for older notebooks and modules)
+    saved_text: str = ""  # printed text among the outputs saved in the notebook
 
     def as_markdown(self) -> str:
         """Markdown cells as they are; code in a fenced block, so answers read as one text."""
@@ -119,7 +120,8 @@ def _cells_from_raw(cells_raw: list[Any]) -> tuple[Cell, ...]:
         cells.append(Cell(index=len(cells), kind=str(kind), source=str(source),
                           number=number if kind == "code" else 0,
                           images=_saved_images(raw.get("outputs")),
-                          cell_id=str(raw.get("id") or "")))
+                          cell_id=str(raw.get("id") or ""),
+                          saved_text=_saved_text(raw.get("outputs"))))
     return tuple(cells)
 
 
@@ -134,6 +136,23 @@ def _saved_images(outputs: Any) -> tuple[str, ...]:
         if isinstance(png, str) and png.strip():
             images.append(png.replace("\n", ""))
     return tuple(images)
+
+
+def _saved_text(outputs: Any) -> str:
+    """What a code cell printed (streams, and the text of results) when the student last ran it."""
+    texts = []
+    for output in outputs if isinstance(outputs, list) else []:
+        if not isinstance(output, dict):
+            continue
+        text = output.get("text") if output.get("output_type") == "stream" else None
+        data = output.get("data")
+        if text is None and isinstance(data, dict):
+            text = data.get("text/plain")
+        if isinstance(text, list):
+            text = "".join(str(t) for t in text)
+        if isinstance(text, str) and text:
+            texts.append(text if text.endswith("\n") else text + "\n")
+    return "".join(texts)
 
 
 def _cells_from_module(text: str) -> tuple[Cell, ...]:

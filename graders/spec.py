@@ -83,6 +83,10 @@ class Limits:
     cell_seconds: float = 600.0
     run_seconds: float = 1800.0
     call_seconds: float = 60.0
+    # All the checks of one submission together (calls into the kernel and the grader's own
+    # work): past it, the remaining checks fail unrun, so one slow submission cannot hold a
+    # worker for long.
+    checks_seconds: float = 600.0
     output_chars: int = 200_000
     # Enforced by the OS on the kernel (graders/sandbox.py).
     memory_mb: int = 4096  # address space; torch alone maps about 650 MB
@@ -309,7 +313,8 @@ class _Reader:
         data = self.mapping(raw, key)
         integers = {"output_chars", "memory_mb", "file_mb", "cpu_seconds", "processes",
                     "message_mb"}
-        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", *integers})
+        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", "checks_seconds",
+                                  *integers})
         values = {name: self.number(v, f"{key}.{name}", minimum=1) for name, v in data.items()}
         for name in integers & set(values):
             values[name] = int(values[name])

@@ -50,3 +50,9 @@ def lstm_step(x: tuple[float, ...] | np.ndarray, h_prev: float = H0,
     candidate = float(np.tanh(W_C @ v + B_C))
     C = f * C_prev + i * candidate
     return Step(f=f, i=i, o=o, candidate=candidate, C=C, h=o * float(np.tanh(C)))
+
+
+def gates(x: tuple[float, ...]) -> dict[str, float]:
+    """The gates and new states of the cell for input x, by label (f, i, o, C, h)."""
+    step = lstm_step(x)
+    return {name: step.value(name) for name in ("f", "i", "o", "C", "h")}

@@ -173,7 +173,8 @@ def test_a_student_learns_which_lstm_answers_the_grader_cannot_read_before_submi
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Public checks passed: **1 of 3, 0 / 0 marks**" in out
-    assert "no number for answer_2a['iii']['f']" in out and "answer_2a['ii']" not in out
+    assert "No number found for f_t, i_t, o_t, C_t, h_t for input iii (x_t = [1, 0, 1])" in out
+    assert "for input ii (" not in out
     assert "answer_2b = [1.0, 1.0, 0.0] can be read" in out
     assert "answer_2c should be three finite numbers" in out
     assert "2a. Gates and new states for three inputs: hidden checks worth 4.5 marks" in out
