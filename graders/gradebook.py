@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,15 +313,21 @@ class Gradebook:
 
     def add_rubric_item(self, part_id: str, name: str, delta: float, comment: str = "") -> int:
         """A named deduction (delta < 0) or credit for a part graded by hand; returns its id."""
-        marks = {c[0]: c[2] for c in self.part_columns() if c[3]}
-        if part_id not in marks:
-            raise UsageError(f"no part graded by hand named {part_id!r}")
-        if not name.strip() or abs(delta) > marks[part_id]:
-            raise UsageError(f"a rubric item needs a name and at most {marks[part_id]:g} marks")
+        if not name.strip():
+            raise UsageError("a rubric item needs a name")
+        self._check_delta(part_id, delta)
         cursor = self.db.execute("INSERT INTO rubric_items (part_id, name, delta, comment) "
                                  "VALUES (?,?,?,?)", (part_id, name.strip(), delta, comment))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def _check_delta(self, part_id: str, delta: float) -> None:
+        marks = {c[0]: c[2] for c in self.part_columns() if c[3]}
+        if part_id not in marks:
+            raise UsageError(f"no part graded by hand named {part_id!r}")
+        if not (math.isfinite(delta) and abs(delta) <= marks[part_id]):
+            raise UsageError(f"a rubric item of part {part_id} moves at most "
+                             f"{marks[part_id]:g} marks either way; got {delta:g}")
 
     def rubric_item(self, item_id: int) -> dict[str, Any]:
         row = self.db.execute("SELECT id, part_id, name, delta, comment FROM rubric_items "
@@ -344,6 +351,7 @@ class Gradebook:
         Returns how many students changed."""
         with self._transaction():
             item = self.rubric_item(item_id)
+            self._check_delta(item["part_id"], delta)
             self.db.execute("UPDATE rubric_items SET name = ?, delta = ?, comment = ? WHERE "
                             "id = ?", (name.strip() or item["name"], delta, comment, item_id))
             students = [s for (s,) in self.db.execute(

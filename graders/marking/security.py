@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp
 
-COOKIE = "nngrader_session"
+COOKIE = "nngrader_session_"  # + the port: cookies do not tell ports apart, servers must
 CSRF_HEADER = "x-csrf-token"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -53,7 +53,7 @@ class TokenGate(BaseHTTPMiddleware):
             if not hmac.compare_digest(offered.encode(), self.token.encode()):
                 return _refuse("wrong token")
             return self._open_session(request)
-        session = request.cookies.get(COOKIE, "")
+        session = request.cookies.get(_cookie(request), "")
         csrf = self.sessions.get(session)
         if csrf is None:
             return _refuse("open the link with the token that `grade serve` printed")
@@ -72,7 +72,8 @@ class TokenGate(BaseHTTPMiddleware):
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
         target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(COOKIE, session, httponly=True, samesite="strict", path="/")
+        response.set_cookie(_cookie(request), session, httponly=True, samesite="strict",
+                            path="/")
         return response
 
     @staticmethod
@@ -81,6 +82,10 @@ class TokenGate(BaseHTTPMiddleware):
         if origin is None:
             return True
         return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _cookie(request: Request) -> str:
+    return f"{COOKIE}{request.url.port or 80}"
 
 
 def _refuse(reason: str) -> Response:

@@ -115,3 +115,22 @@ def test_a_students_script_and_onerror_image_run_nothing(browser, served):
     assert dialogs == []
     whole = page.goto(f"{url}/student/dave")
     assert whole.status == 200 and page.evaluate("window.pwned") is None and dialogs == []
+
+
+def test_the_same_answer_from_two_students_is_marked_once_with_g(browser, served):
+    out, url = served
+    page = _open(browser, url, "/part/1b?student=bob", "ann")
+    expect(page.locator("#group")).to_contain_text("bob, carol")
+    page.keyboard.press("c")
+    page.keyboard.type("names the factor")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#status")).to_have_text("type the marks first")
+    expect(page.locator("#marks")).to_be_focused()
+    page.keyboard.press("2")
+    page.keyboard.press("Escape")
+    page.keyboard.press("g")
+    page.wait_for_load_state("load")
+    expect(page.locator(".roster li.done")).to_have_count(2)
+    rows = _csv(out)
+    assert (rows["bob"]["1b"], rows["carol"]["1b"], rows["alice"]["1b"]) == ("2", "2", "")
+    assert "- 1b: 2 (names the factor)" in (out / "feedback/carol.md").read_text()

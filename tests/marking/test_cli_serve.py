@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.cli import main
 from tests.marking.classbook import write_class
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -60,8 +61,6 @@ def test_grade_serve_prints_a_link_with_a_token_that_alone_opens_the_page(tmp_pa
         server.stderr.close()
 
 
-def test_grade_serve_on_a_folder_without_a_gradebook_says_so(tmp_path):
-    result = subprocess.run([GRADE, "serve", str(tmp_path)], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 2
-    assert "holds no gradebook.sqlite" in result.stderr
+def test_grade_serve_on_a_folder_without_a_gradebook_says_so(tmp_path, capsys):
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "holds no gradebook.sqlite" in capsys.readouterr().err

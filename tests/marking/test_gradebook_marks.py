@@ -60,8 +60,13 @@ def test_rubric_marks_stay_within_the_part(book):
     book.set_manual_mark("carol", "1b", 2.5)
     book.apply_rubric_item("carol", credit, applied=True)
     assert book.manual_mark("carol", "1b")["marks"] == 3
-    with pytest.raises(UsageError, match="at most 3 marks"):
+    with pytest.raises(UsageError, match="moves at most 3 marks either way; got -4"):
         book.add_rubric_item("1b", "huge", -4)
+    with pytest.raises(UsageError, match="got nan"):
+        book.add_rubric_item("1b", "broken", float("nan"))
+    with pytest.raises(UsageError, match="got 5"):
+        book.update_rubric_item(credit, name="great", delta=5, comment="")
+    assert book.rubric_item(credit)["delta"] == 2
     with pytest.raises(UsageError, match="no part graded by hand named '1a'"):
         book.add_rubric_item("1a", "auto", -1)
 

@@ -48,6 +48,12 @@
     document.querySelectorAll(".rubric-item").forEach((box) => {
       box.checked = mark.items.includes(+box.dataset.item);
     });
+    const group = $("group");
+    if (group) {  // the group's versions include this student's, now one newer
+      const versions = JSON.parse(group.dataset.versions);
+      if (page.dataset.student in versions) versions[page.dataset.student] = mark.version;
+      group.dataset.versions = JSON.stringify(versions);
+    }
     $("conflict").hidden = true;
     say("saved " + fmt(mark.marks) + " by " + mark.marker, "ok");
   }
