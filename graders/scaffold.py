@@ -71,7 +71,7 @@ questions:
             kind: trained
             marks: 2
             params:
-              data: make_data               # reference.py: arrays x, y from a seeded generator
+              data: make_data               # reference.py: arrays x, y from a seed
               setup:
                 - {{call: init_weights, args: [3, 1], store: w}}
               train:
@@ -119,8 +119,9 @@ def init_range(n_in: int, n_out: int) -> dict:
     return {{"low": -bound, "high": bound}}
 
 
-def make_data(rng: np.random.Generator) -> dict:
+def make_data(seed: int) -> dict:
     """The data `trained` sends the student's functions: y = x @ TRUE_WEIGHTS + noise."""
+    rng = np.random.default_rng(seed)
     x = rng.normal(size=(200, 3))
     return {{"x": x, "y": x @ TRUE_WEIGHTS + 0.1 * rng.normal(size=(200, 1))}}
 '''

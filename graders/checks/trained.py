@@ -3,7 +3,7 @@
 Either the student's own trained object is measured (e.g. `net.predict` on the grader's data),
 or the grader runs its own short loop driven by the student's functions (`train`: one call
 repeated, e.g. a step that updates the parameters) and measures before and after. The grader's
-data come from a reference function given a seeded generator; the kernel's generators are
+data come from a reference function given a seed drawn from the run's; the kernel's generators are
 seeded too, so a report's seed repeats it. The score is computed here, from what came back.
 """
 
@@ -59,8 +59,8 @@ def _rules(values: dict[str, Any]) -> tuple[str, str, str] | None:
 
 
 SCHEMA = Schema(
-    Param("data", ReferenceFunction(), "", "a reference.py function given a numpy Generator "
-          "(seeded by the run) returning a mapping of name to array, used as `{data: NAME}`"),
+    Param("data", ReferenceFunction(), "", "a reference.py function given an integer seed "
+          "(drawn from the run's) returning a mapping of name to array, used as `{data: NAME}`"),
     Param("setup", CALLS, [], "calls made first, e.g. building the model (`store: net`)"),
     Param("train", Record(TRAIN), None, "the grader's training loop: one call repeated "
           "`times` times (omit to measure the student's own trained object)"),
@@ -171,8 +171,9 @@ def check_trained(ctx: CheckContext) -> Outcome:
     p["setup"] = [CALL.validate(c) for c in p["setup"]]
     p["measure"] = CALL.validate(p["measure"])
     p["train"] = TRAIN.validate(p["train"]) if p["train"] is not None else None
-    rng = ctx.rng("data")
-    arrays = dict(getattr(ctx.reference, p["data"])(rng)) if p["data"] else {}
+    # An integer seed, not a Generator: the call is then data a handout's record can replay.
+    seed = int(ctx.rng("data").integers(2**31))
+    arrays = dict(getattr(ctx.reference, p["data"])(seed)) if p["data"] else {}
     ops, measured = training_ops(p, ctx.kernel_name("nng_trained"), ctx.seed, arrays)
     steps = [f"call {call_text(c)}" for c in p["setup"]]
     if p["train"]:

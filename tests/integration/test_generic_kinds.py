@@ -98,7 +98,8 @@ def target_norm():
     return 2.0
 
 
-def make_data(rng):
+def make_data(seed):
+    rng = np.random.default_rng(seed)
     x = rng.normal(size=(100, 2))
     return {"x": x, "y": (x[:, 0] > 0).astype(int)}
 """
