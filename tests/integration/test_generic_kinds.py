@@ -89,8 +89,18 @@ questions:
       - id: torch
         title: a torch model found by its output shape
         run: full
-        marks: 1
+        marks: 2
         checks:
+          - id: built
+            kind: module
+            marks: 1
+            params:
+              build: {call: Net}
+              probe_shape: [2, 8]
+              output_shape: [2, 3]
+              layers_match: exact
+              layers: [{type: Linear, out_features: 16}, {type: Linear, out_features: 3}]
+              parameters: {min: 150, max: 200}
           - id: model
             kind: module
             marks: 1
@@ -232,7 +242,8 @@ def _checks(report: dict) -> dict[str, tuple[float, str, str]]:
 def test_right_notebook_passes_every_generic_kind(tmp_path):
     checks = _checks(_grade(tmp_path, RIGHT, _assignment(tmp_path)))
     assert {k: v[0] for k, v in checks.items()} == {
-        "normal": 1.0, "entry": 1.0, "reaches": 1.0, "error": 1.0, "steps": 1.0, "model": 1.0}
+        "normal": 1.0, "entry": 1.0, "reaches": 1.0, "error": 1.0, "steps": 1.0, "built": 1.0,
+        "model": 1.0}
     assert "probability about" in checks["normal"][2]
     assert "(`net`)" in checks["model"][2]  # found by its output shape, not `other`
 
@@ -242,6 +253,6 @@ def test_wrong_notebook_fails_each_kind_with_its_named_mistake(tmp_path):
     assert {k: v[:2] for k, v in checks.items()} == {
         "normal": (0.0, "wrong_variance"), "entry": (0.0, "wrong_values"),
         "reaches": (0.0, "wrong_values"), "error": (0.0, "below_threshold"),
-        "steps": (0.0, "not_learning"), "model": (0.0, "missing_op")}
+        "steps": (0.0, "not_learning"), "built": (1.0, ""), "model": (0.0, "missing_op")}
     assert "|x|^2 from proposal = [1.0, 2.0]" in checks["reaches"][2]
     assert "sigmoid" in checks["model"][2]
