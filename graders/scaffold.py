@@ -71,13 +71,14 @@ questions:
             kind: trained
             marks: 2
             params:
-              data: make_data               # reference.py: arrays x, y from a seeded generator
+              data: make_data               # reference.py: arrays x, y from a seed
               setup:
                 - {{call: init_weights, args: [3, 1], store: w}}
               train:
                 call: gradient_step
                 args: [{{stored: w}}, {{data: x}}, {{data: y}}, 0.05]
                 times: 100
+                result_replaces: 0          # a step that returns the new w works too
               measure: {{call: predict, args: [{{stored: w}}, {{data: x}}]}}
               score: mse
               labels: y
@@ -86,7 +87,7 @@ questions:
               threshold: 0.05               # the noise's variance is 0.01
               name: the mean squared error
             hints:
-              not_learning: "gradient_step must change w in place (w -= ...), downhill."
+              not_learning: "gradient_step must step downhill: w - lr * gradient."
       - id: "1c"
         title: the slope of the sigmoid at 0
         marks: 1
@@ -119,8 +120,9 @@ def init_range(n_in: int, n_out: int) -> dict:
     return {{"low": -bound, "high": bound}}
 
 
-def make_data(rng: np.random.Generator) -> dict:
+def make_data(seed: int) -> dict:
     """The data `trained` sends the student's functions: y = x @ TRUE_WEIGHTS + noise."""
+    rng = np.random.default_rng(seed)
     x = rng.normal(size=(200, 3))
     return {{"x": x, "y": x @ TRUE_WEIGHTS + 0.1 * rng.normal(size=(200, 1))}}
 '''
@@ -150,8 +152,8 @@ FIT_TEXT = """\
 ## 1(b) Fitting a line [2 marks]
 
 `predict(w, x)` returns `x @ w`. `gradient_step(w, x, y, lr)` takes one step of gradient
-descent on the mean squared error $\\frac{1}{n}\\lVert x w - y\\rVert^2$, changing `w` **in
-place** (`w -= ...`)."""
+descent on the mean squared error $\\frac{1}{n}\\lVert x w - y\\rVert^2$: change `w` in
+place (`w -= ...`) or return the new `w`."""
 
 FIT_CODE = """\
 def predict(w, x):

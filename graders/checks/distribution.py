@@ -125,7 +125,8 @@ def fetch_samples(ctx: CheckContext, function: str,
     for index, case in enumerate(cases):
         ops += case_ops(function, case, ctx.kernel_name(f"nng_dist{index}"))
         ends.append(len(ops) - 1)
-    results, failure = ctx.request(None, ops, f"call {case_text(function, cases[0])}")
+    calls = " and ".join(case_text(function, case) for case in cases)
+    results, failure = ctx.request(None, ops, f"call {calls}")
     if failure:
         return None, failure
     return [results[i] for i in ends], None

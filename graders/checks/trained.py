@@ -3,7 +3,7 @@
 Either the student's own trained object is measured (e.g. `net.predict` on the grader's data),
 or the grader runs its own short loop driven by the student's functions (`train`: one call
 repeated, e.g. a step that updates the parameters) and measures before and after. The grader's
-data come from a reference function given a seeded generator; the kernel's generators are
+data come from a reference function given a seed drawn from the run's; the kernel's generators are
 seeded too, so a report's seed repeats it. The score is computed here, from what came back.
 """
 
@@ -23,12 +23,14 @@ from graders.checks.calls import (
     call_ops,
     call_text,
     data_ops,
+    stored,
     target_path,
 )
 from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
 from graders.checks.schema import (
     Choice,
+    Integer,
     Number,
     Param,
     Record,
@@ -41,8 +43,27 @@ from graders.kernel import Ref, call_op
 HELPERS = KernelHelpers.from_files(Path(__file__).with_name("kinds_kernel.py"), TORCH_HELPERS)
 SCORES = ("value", "mean", "accuracy", "error_rate", "mse")
 
-TRAIN = Schema(*CALL.params, Param("times", TIMES, 1, "how many times the grader repeats the "
-                                   "call (its training loop)"))
+def _replaces_a_stored_argument(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    index = values["result_replaces"]
+    if index < 0:
+        return None
+    args = values["args"]
+    if index >= len(args) or not (isinstance(args[index], dict) and "stored" in args[index]):
+        return ("result_replaces", f"argument {index} must be `{{stored: NAME}}` (what the "
+                "step's result replaces)", "store the parameters in a setup call and pass "
+                "them as {stored: NAME}")
+    return None
+
+
+TRAIN = Schema(
+    *CALL.params,
+    Param("times", TIMES, 1, "how many times the grader repeats the call (its training loop)"),
+    Param("result_replaces", Integer(minimum=-1), -1,
+          "the argument (0-based, a `{stored: NAME}`) that each call's result replaces when it "
+          "has the same type and shape, so a step written `return w - lr * grad` and one "
+          "updating `w` in place both train; -1: results are ignored"),
+    rules=(_replaces_a_stored_argument,),
+)
 
 
 def _rules(values: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -59,8 +80,8 @@ def _rules(values: dict[str, Any]) -> tuple[str, str, str] | None:
 
 
 SCHEMA = Schema(
-    Param("data", ReferenceFunction(), "", "a reference.py function given a numpy Generator "
-          "(seeded by the run) returning a mapping of name to array, used as `{data: NAME}`"),
+    Param("data", ReferenceFunction(), "", "a reference.py function given an integer seed "
+          "(drawn from the run's) returning a mapping of name to array, used as `{data: NAME}`"),
     Param("setup", CALLS, [], "calls made first, e.g. building the model (`store: net`)"),
     Param("train", Record(TRAIN), None, "the grader's training loop: one call repeated "
           "`times` times (omit to measure the student's own trained object)"),
@@ -143,6 +164,21 @@ def judge_training(*, after: float, before: float | None, goal: str,
 # ----------------------------------------------------------------------------- fetch
 
 
+def loop_ops(train: dict[str, Any], prefix: str,
+             handles: dict[str, str]) -> list[dict[str, Any]]:
+    """The grader's loop: the step repeated in the kernel, its result (when it replaces an
+    argument) kept under that argument's stored name for the calls after it."""
+    ops, args, kwargs = call_arguments(train, prefix=prefix, data=handles)
+    target = Ref(target_path(train["call"], prefix))
+    index = train["result_replaces"]
+    if index < 0:
+        return [*ops, call_op("$nng_repeat", target, train["times"], *args, want=False,
+                              **kwargs)]
+    name = train["args"][index]["stored"]
+    return [*ops, call_op("$nng_repeat_replacing", target, train["times"], index, args, kwargs,
+                          store=stored(prefix, name)[1:], want=False)]
+
+
 def training_ops(p: dict[str, Any], prefix: str, seed: int,
                  arrays: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
     """The request's ops, and the indices of the measured results (before, after)."""
@@ -154,10 +190,7 @@ def training_ops(p: dict[str, Any], prefix: str, seed: int,
     if p["train"] is not None:
         ops += call_ops(p["measure"], prefix=prefix, data=handles, want=True)
         measured.append(len(ops) - 1)
-        before, args, kwargs = call_arguments(p["train"], prefix=prefix, data=handles)
-        ops += before
-        ops.append(call_op("$nng_repeat", Ref(target_path(p["train"]["call"], prefix)),
-                           p["train"]["times"], *args, want=False, **kwargs))
+        ops += loop_ops(p["train"], prefix, handles)
     ops += call_ops(p["measure"], prefix=prefix, data=handles, want=True)
     measured.append(len(ops) - 1)
     return ops, measured
@@ -171,8 +204,9 @@ def check_trained(ctx: CheckContext) -> Outcome:
     p["setup"] = [CALL.validate(c) for c in p["setup"]]
     p["measure"] = CALL.validate(p["measure"])
     p["train"] = TRAIN.validate(p["train"]) if p["train"] is not None else None
-    rng = ctx.rng("data")
-    arrays = dict(getattr(ctx.reference, p["data"])(rng)) if p["data"] else {}
+    # An integer seed, not a Generator: the call is then data a handout's record can replay.
+    seed = int(ctx.rng("data").integers(2**31))
+    arrays = dict(getattr(ctx.reference, p["data"])(seed)) if p["data"] else {}
     ops, measured = training_ops(p, ctx.kernel_name("nng_trained"), ctx.seed, arrays)
     steps = [f"call {call_text(c)}" for c in p["setup"]]
     if p["train"]:

@@ -69,11 +69,38 @@ questions:
               goal: higher
               threshold: 0.9
               name: the accuracy
-      - id: torch
-        title: a torch model found by its output shape
+      - id: loop
+        title: the grader's loop of the student's step
         run: full
         marks: 1
         checks:
+          - id: steps
+            kind: trained
+            marks: 1
+            params:
+              data: make_data
+              setup: [{call: np.zeros, args: [2], store: w}]
+              train: {call: step, args: [{stored: w}, {data: x}, {data: t}], times: 50,
+                      result_replaces: 0}
+              measure: {call: np.dot, args: [{data: x}, {stored: w}]}
+              score: mse
+              labels: t
+              baseline_ratio: 0.1
+      - id: torch
+        title: a torch model found by its output shape
+        run: full
+        marks: 2
+        checks:
+          - id: built
+            kind: module
+            marks: 1
+            params:
+              build: {call: Net}
+              probe_shape: [2, 8]
+              output_shape: [2, 3]
+              layers_match: exact
+              layers: [{type: Linear, out_features: 16}, {type: Linear, out_features: 3}]
+              parameters: {min: 150, max: 200}
           - id: model
             kind: module
             marks: 1
@@ -98,9 +125,10 @@ def target_norm():
     return 2.0
 
 
-def make_data(rng):
+def make_data(seed):
+    rng = np.random.default_rng(seed)
     x = rng.normal(size=(100, 2))
-    return {"x": x, "y": (x[:, 0] > 0).astype(int)}
+    return {"x": x, "y": (x[:, 0] > 0).astype(int), "t": x @ np.array([1.0, -2.0])}
 """
 
 RIGHT = """\
@@ -116,6 +144,10 @@ def init(params, n_in, n_out):
 
 answers = {"a": [0.0, 0.5]}
 proposal = [1.0, 1.0]
+
+
+def step(w, x, t):
+    return w - 0.1 * 2 * x.T @ (x @ w - t) / len(x)
 
 
 class Threshold:
@@ -152,6 +184,10 @@ def init(params, n_in, n_out):
 
 answers = {"a": [0.0, 0.7]}
 proposal = [1.0, 2.0]
+
+
+def step(w, x, t):
+    return w + 0.1 * 2 * x.T @ (x @ w - t) / len(x)
 
 
 class Threshold:
@@ -206,7 +242,8 @@ def _checks(report: dict) -> dict[str, tuple[float, str, str]]:
 def test_right_notebook_passes_every_generic_kind(tmp_path):
     checks = _checks(_grade(tmp_path, RIGHT, _assignment(tmp_path)))
     assert {k: v[0] for k, v in checks.items()} == {
-        "normal": 1.0, "entry": 1.0, "reaches": 1.0, "error": 1.0, "model": 1.0}
+        "normal": 1.0, "entry": 1.0, "reaches": 1.0, "error": 1.0, "steps": 1.0, "built": 1.0,
+        "model": 1.0}
     assert "probability about" in checks["normal"][2]
     assert "(`net`)" in checks["model"][2]  # found by its output shape, not `other`
 
@@ -216,6 +253,6 @@ def test_wrong_notebook_fails_each_kind_with_its_named_mistake(tmp_path):
     assert {k: v[:2] for k, v in checks.items()} == {
         "normal": (0.0, "wrong_variance"), "entry": (0.0, "wrong_values"),
         "reaches": (0.0, "wrong_values"), "error": (0.0, "below_threshold"),
-        "model": (0.0, "missing_op")}
+        "steps": (0.0, "not_learning"), "built": (1.0, ""), "model": (0.0, "missing_op")}
     assert "|x|^2 from proposal = [1.0, 2.0]" in checks["reaches"][2]
     assert "sigmoid" in checks["model"][2]
