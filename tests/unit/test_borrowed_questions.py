@@ -158,3 +158,4 @@ def test_the_uw_a4_course_is_numbered_and_marked_as_the_course_document():
     assert [p.id for p in spec.parts if p.by_hand] == ["1b", "1c", "1d", "2a", "2b", "2c",
                                                       "2d"]
     assert {p.home for p in spec.parts} == {"autoencoders", "rnn_bptt"}
+
