@@ -169,6 +169,8 @@ class Grader:
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = Path(tmp) / "work"
             run_dir.mkdir()
+            # Every home's data, whatever parts are graded: running only the definitions can
+            # still reach another question's loading code (a name both questions bind).
             staged = self._stage(run_dir)
             # Parts of one home share a kernel: a home's full run stops where that home says
             # (e.g. before a later question reuses the name its checks read).
@@ -219,7 +221,8 @@ class Grader:
                 self.timings["kernel_start"] += session.record.kernel_seconds
                 kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds,
                                      budget_seconds=self.spec.limits.checks_seconds)
-                self._execute(session, kernel, mode, needed, stop_before, home)
+                self._execute(session, kernel, mode, needed, stop_before, home,
+                              [p.id for p in parts])
                 self.timings["execution"] += session.record.execution_seconds
                 fatal = _cell_that_ended_the_kernel(session.record)
                 if fatal is not None and stop_before is None and fatal > 1:
@@ -239,11 +242,12 @@ class Grader:
                 return graded
 
     def _execute(self, session: KernelSession, kernel: KernelProxy, mode: str,
-                 needed: list[str], stop_before: int | None, home: AssignmentSpec) -> None:
+                 needed: list[str], stop_before: int | None, home: AssignmentSpec,
+                 parts: Sequence[str] = ()) -> None:
         if mode == "definitions":
             self._run_definitions(session, kernel, needed, stop_before)
         else:
-            session.run_cells([(c.number, c.source) for c in self._full_run_cells(home)
+            session.run_cells([(c.number, c.source) for c in self._full_run_cells(home, parts)
                                if stop_before is None or c.number < stop_before])
 
     def _run_definitions(self, session: KernelSession, kernel: KernelProxy,
@@ -270,7 +274,8 @@ class Grader:
             session.run_cells([(c.number, c.source) for c in self.submission.code_cells
                                if stop_before is None or c.number < stop_before])
 
-    def _full_run_cells(self, home: AssignmentSpec | None = None) -> list[Cell]:
+    def _full_run_cells(self, home: AssignmentSpec | None = None,
+                        for_parts: Sequence[str] = ()) -> list[Cell]:
         """The code cells a full run executes: all, or those before the first cell (of any
         kind) that matches one of the full_run_stops_before patterns of the spec (and of the
         home whose parts the run is for)."""
@@ -280,9 +285,13 @@ class Grader:
         for cell in self.submission.cells:
             if any(p.search(cell.source) for p in patterns):
                 before = [c for c in self.submission.code_cells if c.index < cell.index]
-                self.notes.append(f"parts that need the notebook's state ran code cells 1 to "
-                                  f"{len(before)} only (the cells after them are not needed "
-                                  "for those parts)")
+                which = "parts that need the notebook's state"
+                if self.spec.homes and for_parts:  # say which: other homes' parts ran on
+                    which = (f"part {for_parts[0]}, which needs the notebook's state,"
+                             if len(for_parts) == 1 else f"parts {', '.join(for_parts)}, "
+                             "which need the notebook's state,")
+                self.notes.append(f"{which} ran code cells 1 to {len(before)} only (the cells "
+                                  "after them are not needed for those parts)")
                 return before
         return list(self.submission.code_cells)
 

@@ -158,3 +158,12 @@ def test_the_uw_a4_course_is_numbered_and_marked_as_the_course_document():
     assert [p.id for p in spec.parts if p.by_hand] == ["1b", "1c", "1d", "2a", "2b", "2c",
                                                       "2d"]
     assert {p.home for p in spec.parts} == {"autoencoders", "rnn_bptt"}
+
+
+def test_the_uw_a5_course_numbers_the_rnn_question_1_and_keeps_the_lstm_question_2():
+    spec = load_assignment("uw_cs489_a5")
+    assert [(p.id, p.home_part) for p in spec.parts[:4]] == [
+        ("1a", "3a"), ("1b", "3b"), ("1c", "3c"), ("1d", "3d")]
+    assert sum(p.marks for p in spec.parts[:4]) == 14
+    assert sum(p.marks for p in spec.parts[4:]) == 11
+    assert {p.home for p in spec.parts[4:]} == {"lstm_gates"}
