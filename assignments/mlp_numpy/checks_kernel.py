@@ -73,6 +73,32 @@ def nng_enlarge(x, block):
     return images.reshape(len(x), -1)
 
 
+def nng_adam(parameters, learning_rate, betas=(0.9, 0.999), eps=1e-8):
+    """Adam as torch.optim.Adam computes it (defaults, no weight decay), written out: the
+    first torch.optim optimiser in a process imports torch._dynamo, seconds the check does not
+    need. Returns step(), which updates the parameters from their .grad."""
+    import torch
+
+    first = [torch.zeros_like(p) for p in parameters]
+    second = [torch.zeros_like(p) for p in parameters]
+    count = [0]
+
+    def step():
+        count[0] += 1
+        correction1 = 1 - betas[0] ** count[0]
+        correction2 = 1 - betas[1] ** count[0]
+        with torch.no_grad():
+            for p, m, v in zip(parameters, first, second, strict=True):
+                if p.grad is None:
+                    continue
+                m.mul_(betas[0]).add_(p.grad, alpha=1 - betas[0])
+                v.mul_(betas[1]).addcmul_(p.grad, p.grad, value=1 - betas[1])
+                denominator = (v.sqrt() / correction2 ** 0.5).add_(eps)
+                p.addcdiv_(m, denominator, value=-learning_rate / correction1)
+
+    return step
+
+
 def nng_torch_train(model, x, labels, valid_x, shape, steps, batch, learning_rate, seed,
                     block=1):
     """Adam on cross-entropy for a fixed number of steps; returns the outputs on valid_x."""
@@ -82,16 +108,16 @@ def nng_torch_train(model, x, labels, valid_x, shape, steps, batch, learning_rat
     torch.manual_seed(seed)
     inputs = torch.as_tensor(x, dtype=torch.float32).reshape((-1, *shape))
     targets = torch.as_tensor(labels, dtype=torch.long)
-    optimiser = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    step = nng_adam(list(model.parameters()), learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     model.train()
     for _ in range(steps):
         rows = torch.randint(0, len(inputs), (batch,), generator=generator)
-        optimiser.zero_grad()
+        model.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs[rows]), targets[rows])
         loss.backward()
-        optimiser.step()
+        step()
     model.eval()
     with torch.no_grad():
         held = torch.as_tensor(valid_x, dtype=torch.float32).reshape((-1, *shape))
