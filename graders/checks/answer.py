@@ -62,6 +62,9 @@ _REGION = Schema(
     Param("start", Text(), doc="regular expression: the first cell that matches starts it"),
     Param("stop", Text(), "", "regular expression: the first cell after it that matches ends "
                               "it (before that cell)"),
+    Param("after", Text(), "", "regular expression: the start is looked for only from the "
+                               "first cell that matches this (the question's title), so an "
+                               "earlier question's `(a)` does not start it"),
     doc="the cells a question's answers are looked for in")
 
 ANSWER_PARAMS = Schema(
@@ -100,12 +103,18 @@ def vocabulary(params: Mapping[str, Any]) -> Vocabulary:
     return Vocabulary({k: tuple(v) for k, v in params["labels"].items()}, inputs)
 
 
-def in_region(cells: Sequence[CellText], start: str, stop: str = "") -> list[CellText]:
-    """The cells from the first Markdown cell matching `start` up to (not including) the next
-    Markdown cell matching `stop` (code such as `tanh(b)` is no heading)."""
+def in_region(cells: Sequence[CellText], start: str, stop: str = "",
+              after: str = "") -> list[CellText]:
+    """The cells from the first Markdown cell matching `start` (at or after the first matching
+    `after`) up to (not including) the next Markdown cell matching `stop` (code such as
+    `tanh(b)` is no heading)."""
     taken: list[CellText] = []
+    looking = not after
     for cell in cells:
         heading = cell.kind == "markdown"
+        looking = looking or (heading and re.search(after, cell.source) is not None)
+        if not looking:
+            continue
         if not taken:
             if heading and re.search(start, cell.source):
                 taken.append(cell)
@@ -150,7 +159,8 @@ def gather(ctx: CheckContext, vocab: Vocabulary) -> tuple[list[Found], str, list
     cells = ctx.once(("answer-cells",), lambda: notebook_cells(ctx))
     region = ctx.params.get("region") or {}
     if region:
-        cells = in_region(cells, region["start"], region.get("stop", ""))
+        cells = in_region(cells, region["start"], region.get("stop", ""),
+                          region.get("after", ""))
     found += ctx.once(("answer-text", repr(vocab), repr(region)),
                       lambda: answers.find_in_text(cells, vocab))
     return found, state, cells
@@ -358,7 +368,8 @@ def check_proposal(ctx: CheckContext) -> Outcome:
             state = "not defined" if reply.problem == "missing" else reply.problem
     cells = ctx.once(("answer-cells",), lambda: notebook_cells(ctx))
     if p["region"]:
-        cells = in_region(cells, p["region"]["start"], p["region"].get("stop", ""))
+        cells = in_region(cells, p["region"]["start"], p["region"].get("stop", ""),
+                          p["region"].get("after", ""))
     if vector is None:
         found = answers.find_vectors(cells, p["labels"], size, long_synonyms=p["long_labels"],
                                      leading=leading)

@@ -44,6 +44,8 @@ EXPECTED = {
                                                         ("2a", "gates-iii"): "wrong_values"}),
     # (b) as v = [h0, x] in code, (c) only in LaTeX, and wrong: read where they are written.
     "proposals_written_freely": ({**FULL, "2c": 0}, {("2c", "reaches"): "too_far"}),
+    # The course's question 1 comes first: its (a) and (b) start no part of question 2.
+    "rnn_question_first": (FULL, {}),
     "debug_prints_unlabelled": ({**FULL, "2a": 0}, {("2a", "gates-i"): "not_found",
                                                     ("2a", "readable"): "not_found"}),
 }

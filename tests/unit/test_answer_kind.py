@@ -193,3 +193,15 @@ def test_a_public_proposal_check_reads_without_the_reference():
     ctx = proposal([code(0, 1, "x = [1, 1]")], judge="found")
     ctx.reference = None
     assert judge(ctx, "proposal").message.startswith("x_t = [1, 1] can be read (code cell 1")
+
+
+def test_an_earlier_questions_parts_do_not_start_the_region():
+    cells = [md(0, "# Question 1\n(a) an RNN"), code(1, 1, "x = [1, 0]"), md(2, "(b) more"),
+             md(3, "# Question 2: gates\n(a) compute"), code(4, 2, "x = [1, 0]"),
+             md(5, "(b) then")]
+    printed = {1: "ft 0.5000 it 0.5000\n", 2: "ft 0.9000 it 0.2000\n"}
+    region = {"after": "gates", "start": r"(?m)^\(a\)", "stop": r"(?m)^\(b\)"}
+    outcome = judge(context(gates(input="a", region=region), cells, printed))
+    assert outcome.fraction == 1 and "code cell 2 " in outcome.message
+    del region["after"]
+    assert judge(context(gates(input="a", region=region), cells, printed)).fraction == 0
