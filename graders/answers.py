@@ -61,7 +61,8 @@ class Where:
         else:
             cell = f"Markdown cell {self.cell}"
         kind = {"output": "printed output", "saved output": "saved output (not rerun)",
-                "markdown": "text", "table": "table", "printed table": "printed table"}
+                "markdown": "text", "table": "table", "printed table": "printed table",
+                "code": "code"}
         return f"{cell}, {kind.get(self.place, self.place)}, line {self.line}"
 
 
@@ -213,7 +214,7 @@ def _label_pattern(synonym: str) -> str:
 class _Reader:
     """Finds labels and input markers in normalised lines."""
 
-    def __init__(self, vocab: Vocabulary, aliases: Mapping[str, str] = {}) -> None:  # noqa: B006
+    def __init__(self, vocab: Vocabulary, aliases: Mapping[str, str] | None = None) -> None:
         self.vocab = vocab
         self.labels = [(re.compile(_label_pattern(s), re.IGNORECASE), c)
                        for s, c in vocab.synonyms()]
@@ -227,7 +228,7 @@ class _Reader:
                 self.markers.append((re.compile(r"(?<![\w\\])\(" + n + r"\)"), ident))
                 self.markers.append((re.compile(
                     r"^\s*(?:[-*>#]+\s*)*(?:\*\*|__)?\s*\(?" + n + r"[.):](?!\d)"), ident))
-        for alias, ident in aliases.items():
+        for alias, ident in (aliases or {}).items():
             self.markers.append((re.compile(r"(?<![\w.])" + re.escape(alias) + r"(?!\w)"), ident))
 
     def labels_in(self, line: str) -> list[_Hit]:
@@ -688,6 +689,85 @@ def choose(found: Sequence[Found], label: str, input_id: str | None) -> Found | 
 def unplaced(found: Sequence[Found], label: str) -> list[Found]:
     """Numbers for `label` written where nothing said which input they belong to."""
     return [f for f in found if f.label == label and f.input is None]
+
+
+# ----------------------------------------------------------------------------- vectors
+
+
+@dataclass(frozen=True)
+class FoundVector:
+    """A vector (a proposed input, say) written next to its label."""
+
+    values: tuple[float, ...]
+    where: Where
+    text: str = ""
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        return (self.where.cell, 1 if "output" in self.where.place else 0, self.where.line)
+
+
+_BMATRIX = re.compile(r"\\begin\{[bpv]?matrix\}(.*?)\\end\{[bpv]?matrix\}", re.DOTALL)
+_VECTOR = re.compile(r"\s*(?:=|:|≈|\bis\b)\s*(?:(?:np\.|numpy\.|torch\.)?(?:array|tensor|"
+                     r"asarray)\s*\(\s*)?[\[(]([^\[\]()]*)[\])]")
+
+
+def _vector_values(inner: str, size: int, leading: int) -> tuple[float, ...] | None:
+    """The entries of `[1, 1, 0]` (or, with `leading`, of `[h0, 1, 1, 0]`, whose first entries
+    may be names) as `size` numbers, or None."""
+    parts = [p for p in re.split(r"[,\s]+", inner.strip()) if p]
+    if len(parts) == size + leading and leading:
+        parts = parts[leading:]
+    if len(parts) != size:
+        return None
+    values = [leading_number(p) for p in parts]
+    return tuple(v for v in values if v is not None) if None not in values else None
+
+
+def find_vectors(cells: Sequence[CellText], synonyms: Sequence[str], size: int, *,
+                 long_synonyms: Sequence[str] = (), leading: int = 0) -> list[FoundVector]:
+    """Every `label = [a, b, c]` (also `np.array(...)`, a tuple, a LaTeX matrix) in the cells'
+    code, printed output and Markdown; `long_synonyms` name the longer form whose first
+    `leading` entries are dropped (`v = [h0, x1, x2, x3]`)."""
+    patterns = [(re.compile(_label_pattern(s) + _VECTOR.pattern, re.IGNORECASE), 0)
+                for s in synonyms]
+    patterns += [(re.compile(_label_pattern(s) + _VECTOR.pattern, re.IGNORECASE), leading)
+                 for s in long_synonyms]
+    found: list[FoundVector] = []
+
+    def scan(text: str, where: Where) -> None:
+        text = _BMATRIX.sub(lambda m: "[" + re.sub(r"\\\\|&", ",", m[1]) + "]", text)
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = normalise(raw) if where.place != "code" else raw.split("#", 1)[0]
+            for pattern, drop in patterns:
+                for m in pattern.finditer(line):
+                    values = _vector_values(m[1], size, drop)
+                    if values is not None:
+                        found.append(FoundVector(values, Where(
+                            where.place, where.cell, where.code_cell, number), raw.strip()[:100]))
+
+    for cell in cells:
+        if cell.kind == "markdown":
+            scan(cell.source, Where("markdown", cell.cell))
+        elif cell.kind == "code":
+            scan(cell.source, Where("code", cell.cell, cell.code_cell))
+            if cell.output.strip():
+                scan(cell.output, Where(cell.output_place, cell.cell, cell.code_cell))
+    return sorted(found, key=lambda f: f.order)
+
+
+def vector_in_variable(value: Any, size: int, leading: int = 0) -> tuple[float, ...] | None:
+    """A variable's value as `size` numbers (a list, tuple or array; with `leading`, a longer
+    one whose first entries are dropped)."""
+    entries = value.ravel().tolist() if hasattr(value, "ravel") else value
+    if not isinstance(entries, list | tuple):
+        return None
+    if leading and len(entries) == size + leading:
+        entries = list(entries)[leading:]
+    numbers = [as_number(v) for v in entries]
+    if len(numbers) != size or any(v is None for v in numbers):
+        return None
+    return tuple(float(v) for v in numbers if v is not None)
 
 
 def describe_search(cells: Sequence[CellText], variable: str = "",

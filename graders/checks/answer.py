@@ -62,6 +62,9 @@ _REGION = Schema(
     Param("start", Text(), doc="regular expression: the first cell that matches starts it"),
     Param("stop", Text(), "", "regular expression: the first cell after it that matches ends "
                               "it (before that cell)"),
+    Param("after", Text(), "", "regular expression: the start is looked for only from the "
+                               "first cell that matches this (the question's title), so an "
+                               "earlier question's `(a)` does not start it"),
     doc="the cells a question's answers are looked for in")
 
 ANSWER_PARAMS = Schema(
@@ -100,12 +103,18 @@ def vocabulary(params: Mapping[str, Any]) -> Vocabulary:
     return Vocabulary({k: tuple(v) for k, v in params["labels"].items()}, inputs)
 
 
-def in_region(cells: Sequence[CellText], start: str, stop: str = "") -> list[CellText]:
-    """The cells from the first Markdown cell matching `start` up to (not including) the next
-    Markdown cell matching `stop` (code such as `tanh(b)` is no heading)."""
+def in_region(cells: Sequence[CellText], start: str, stop: str = "",
+              after: str = "") -> list[CellText]:
+    """The cells from the first Markdown cell matching `start` (at or after the first matching
+    `after`) up to (not including) the next Markdown cell matching `stop` (code such as
+    `tanh(b)` is no heading)."""
     taken: list[CellText] = []
+    looking = not after
     for cell in cells:
         heading = cell.kind == "markdown"
+        looking = looking or (heading and re.search(after, cell.source) is not None)
+        if not looking:
+            continue
         if not taken:
             if heading and re.search(start, cell.source):
                 taken.append(cell)
@@ -150,7 +159,8 @@ def gather(ctx: CheckContext, vocab: Vocabulary) -> tuple[list[Found], str, list
     cells = ctx.once(("answer-cells",), lambda: notebook_cells(ctx))
     region = ctx.params.get("region") or {}
     if region:
-        cells = in_region(cells, region["start"], region.get("stop", ""))
+        cells = in_region(cells, region["start"], region.get("stop", ""),
+                          region.get("after", ""))
     found += ctx.once(("answer-text", repr(vocab), repr(region)),
                       lambda: answers.find_in_text(cells, vocab))
     return found, state, cells
@@ -313,3 +323,72 @@ def check_printed(ctx: CheckContext) -> Outcome:
                               mistake="differs", gap=gap)
     return Outcome.passed(f"{p['labels'][0]} = {shown.value:.5g} ({where}) agrees with the "
                           f"measured {measured:.5g}.", gap=gap)
+
+
+PROPOSAL_PARAMS = Schema(
+    Param("labels", ListOf(Text(), min_items=1), doc="what the student may call the vector "
+          "(`x_t`, `x`), each a synonym"),
+    Param("size", Integer(minimum=1), doc="how many numbers it holds"),
+    Param("long_labels", ListOf(Text()), [], "names of a longer form whose first `leading` "
+          "entries are not part of it (`v` for `v = [h0, x1, x2, x3]`)"),
+    Param("leading", Integer(minimum=0), 0, "entries in front in the longer form"),
+    Param("variable", Text(), "", "the handout's variable, read first when it is defined"),
+    Param("region", Record(_REGION), {}, "only these cells are searched"),
+    Param("reference", ReferenceFunction(), "", "function of reference.py called with the "
+          "vector that returns {'gap': distance from the target, 'said': what it reached}"),
+    Param("judge", Choice("reaches", "found"), "reaches", "`found`: only whether it can be "
+          "read (no reference; for a public check)"),
+    Param("tolerance", Number(minimum=0), 1e-3, "the largest gap that reaches the target"),
+    rules=(lambda v: ("reference", "judge 'reaches' runs a reference function",
+                      "name the function of reference.py that measures the gap")
+           if v["judge"] == "reaches" and not v["reference"] else None,),
+    doc="a vector the student proposes, run through a reference function")
+
+
+def _shown(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+@register("proposal", params=PROPOSAL_PARAMS, mistakes=("not_found", "too_far"))
+def check_proposal(ctx: CheckContext) -> Outcome:
+    """A proposed vector (an input that should make a model do something), read from the
+    handout's variable or wherever the student wrote it (code, printed output, Markdown), and
+    the distance from the target a reference function measures for it."""
+    p = ctx.params
+    name, size, leading = p["labels"][0], int(p["size"]), int(p["leading"])
+    vector, where, state = None, "", ""
+    if p["variable"]:
+        reply = ctx.once(("get", p["variable"]), lambda: ctx.kernel.get(p["variable"]))
+        if reply.ok:
+            vector = answers.vector_in_variable(reply.results[0], size, leading)
+            where = f"variable {p['variable']}"
+            state = "" if vector else f"holds {describe_value(reply.results[0])}, not " \
+                                      f"{size} numbers"
+        else:
+            state = "not defined" if reply.problem == "missing" else reply.problem
+    cells = ctx.once(("answer-cells",), lambda: notebook_cells(ctx))
+    if p["region"]:
+        cells = in_region(cells, p["region"]["start"], p["region"].get("stop", ""),
+                          p["region"].get("after", ""))
+    if vector is None:
+        found = answers.find_vectors(cells, p["labels"], size, long_synonyms=p["long_labels"],
+                                     leading=leading)
+        if not found:
+            example = _shown([0.0] * size)
+            return Outcome.failed(
+                f"No {name} of {size} numbers found. "
+                + answers.describe_search(cells, p["variable"], state)
+                + f" A proposal counts when written with its name, as `{name} = {example}`, "
+                "in code, printed or in Markdown.", mistake="not_found")
+        vector, where = found[-1].values, found[-1].where.describe()
+    if p["judge"] == "found":
+        return Outcome.passed(f"{name} = {_shown(vector)} can be read ({where}); whether it "
+                              "reaches the target is checked when your work is graded.")
+    result = getattr(ctx.reference, p["reference"])(vector)
+    gap, said = float(result["gap"]), str(result.get("said", ""))
+    tolerance = float(p["tolerance"])
+    text = f"With {name} = {_shown(vector)} ({where}) {said}"
+    if gap > tolerance:
+        return Outcome.failed(f"{text}: {gap:.3g} from the target (allowed: {tolerance:g}).",
+                              mistake="too_far", gap=gap)
+    return Outcome.passed(f"{text}: {gap:.2g} from the target.", gap=gap)

@@ -56,3 +56,23 @@ def gates(x: tuple[float, ...]) -> dict[str, float]:
     """The gates and new states of the cell for input x, by label (f, i, o, C, h)."""
     step = lstm_step(x)
     return {name: step.value(name) for name in ("f", "i", "o", "C", "h")}
+
+
+def _reached(x: tuple[float, ...], target_name: str) -> dict[str, object]:
+    state, target = TARGETS[target_name]
+    step = lstm_step(x)
+    reached = step.value(state)
+    what = "C_{t-1} + h_{t-1}" if target_name == "sum" else "(C_{t-1} + h_{t-1}) / 2"
+    return {"gap": abs(reached - target),
+            "said": f"the cell gives {state}_t = {reached:.5g}; the target {what} is "
+                    f"{target:.5g} (f_t = {step.f:.4g}, i_t = {step.i:.4g}, o_t = {step.o:.4g})"}
+
+
+def reaches_sum(x: tuple[float, ...]) -> dict[str, object]:
+    """How far C_t for input x is from C_{t-1} + h_{t-1} (part b)."""
+    return _reached(x, "sum")
+
+
+def reaches_average(x: tuple[float, ...]) -> dict[str, object]:
+    """How far h_t for input x is from (C_{t-1} + h_{t-1}) / 2 (part c)."""
+    return _reached(x, "average")

@@ -42,6 +42,10 @@ EXPECTED = {
     # f_t and i_t printed under each other's labels: right numbers, wrong gates.
     "right_numbers_wrong_gates": ({**FULL, "2a": 1.5}, {("2a", "gates-i"): "wrong_values",
                                                         ("2a", "gates-iii"): "wrong_values"}),
+    # (b) as v = [h0, x] in code, (c) only in LaTeX, and wrong: read where they are written.
+    "proposals_written_freely": ({**FULL, "2c": 0}, {("2c", "reaches"): "too_far"}),
+    # The course's question 1 comes first: its (a) and (b) start no part of question 2.
+    "rnn_question_first": (FULL, {}),
     "debug_prints_unlabelled": ({**FULL, "2a": 0}, {("2a", "gates-i"): "not_found",
                                                     ("2a", "readable"): "not_found"}),
 }
@@ -90,9 +94,11 @@ def test_the_public_readable_checks_pass_for_every_form_the_grader_reads(name, r
     ("latex_never_ran", "gates-i", "Markdown cell 7, text, line 5"),
     ("markdown_table", "states-ii", "Markdown cell 7, table, line 6"),
     ("right_numbers_wrong_gates", "gates-ii", "printed output, line 1"),
+    ("proposals_written_freely", "reaches", "code cell 3 (cell 9 of the notebook), code, line 1"),
 ])
 def test_the_report_says_where_each_number_was_read(name, check, place, grade_full):
-    report = grade_full(_path(name), "--only", "2a", "--seed", "11")
+    part = "2b" if check == "reaches" else "2a"
+    report = grade_full(_path(name), "--only", part, "--seed", "11")
     message = next(c["message"] for c in report["parts"][0]["checks"] if c["check_id"] == check)
     assert place in message.splitlines()[0]
 

@@ -177,8 +177,8 @@ def test_a_student_learns_which_lstm_answers_the_grader_cannot_read_before_submi
     assert "Public checks passed: **1 of 3, 0 / 0 marks**" in out
     assert "No number found for f_t, i_t, o_t, C_t, h_t for input iii (x_t = [1, 0, 1])" in out
     assert "for input ii (" not in out
-    assert "answer_2b = [1.0, 1.0, 0.0] can be read" in out
-    assert "answer_2c should be three finite numbers" in out
+    assert "x_t = [1, 1, 0] can be read (variable answer_2b)" in out
+    assert "No x_t of 3 numbers found. Searched the variable answer_2c (holds" in out
     assert "2a. Gates and new states for three inputs: hidden checks worth 4.5 marks" in out
     assert "The public checks carry no marks" in (folder / "README.md").read_text() + \
         notebook.cells[0].source

@@ -27,7 +27,8 @@ def context(params: dict[str, Any], cells: list[Cell], printed: dict[int, str] |
             variable: Any = None) -> SimpleNamespace:
     kind = registry.lookup(params.pop("kind", "answer"))
     assert kind is not None
-    checked = kind.schema.validate(params, context=SchemaContext(frozenset({"exact", "measure"})))
+    known = frozenset({"exact", "measure", "gap_to_two"})
+    checked = kind.schema.validate(params, context=SchemaContext(known))
     record = RunRecord(mode="full", cells=[CellRun(number=n, stdout=text)
                                            for n, text in (printed or {}).items()])
 
@@ -159,3 +160,48 @@ def test_only_the_parts_region_is_searched():
     outcome = judge(context({**params, "region": {"start": r"\(b\)"}}, cells,
                             {1: "ft 0.9000 it 0.2000\n", 2: "ft 0.5 it 0.5\n"}))
     assert outcome.mistake == "wrong_values" and "code cell 2 " in outcome.message
+
+
+def gap_to_two(x: tuple[float, ...]) -> dict[str, object]:
+    return {"gap": abs(sum(x) - 2.0), "said": f"the sum is {sum(x):g}"}
+
+
+def proposal(cells: list[Cell], value: Any = None, **params: Any) -> SimpleNamespace:
+    ctx = context({"kind": "proposal", "labels": ["x_t", "x"], "size": 2, **params}, cells,
+                  variable=value)
+    ctx.reference = SimpleNamespace(gap_to_two=gap_to_two)
+    return ctx
+
+
+@pytest.mark.parametrize("cells, variable, fraction, mistake, said", [
+    ([code(0, 1, "x = [1, 1]")], None, 1, "", "With x_t = [1, 1] (code cell 1 (cell 1 of the "
+                                               "notebook), code, line 1) the sum is 2: 0"),
+    ([md(0, "I take $x_t = [2, 1]$")], None, 0, "too_far", "With x_t = [2, 1] (Markdown cell 1, "
+                                                          "text, line 1) the sum is 3: 1 from"),
+    ([md(0, "$x_t = [2, 1]$")], [1.5, 0.5], 1, "", "With x_t = [1.5, 0.5] (variable ans)"),
+    ([md(0, "x is one and one")], None, 0, "not_found", "No x_t of 2 numbers found. Searched"),
+])
+def test_a_proposal_is_read_where_written_and_run_through_the_reference(
+        cells, variable, fraction, mistake, said):
+    ctx = proposal(cells, variable, variable="ans", reference="gap_to_two", tolerance=0.1)
+    outcome = judge(ctx, "proposal")
+    assert (outcome.fraction, outcome.mistake) == (fraction, mistake)
+    assert outcome.message.startswith(said)
+
+
+def test_a_public_proposal_check_reads_without_the_reference():
+    ctx = proposal([code(0, 1, "x = [1, 1]")], judge="found")
+    ctx.reference = None
+    assert judge(ctx, "proposal").message.startswith("x_t = [1, 1] can be read (code cell 1")
+
+
+def test_an_earlier_questions_parts_do_not_start_the_region():
+    cells = [md(0, "# Question 1\n(a) an RNN"), code(1, 1, "x = [1, 0]"), md(2, "(b) more"),
+             md(3, "# Question 2: gates\n(a) compute"), code(4, 2, "x = [1, 0]"),
+             md(5, "(b) then")]
+    printed = {1: "ft 0.5000 it 0.5000\n", 2: "ft 0.9000 it 0.2000\n"}
+    region = {"after": "gates", "start": r"(?m)^\(a\)", "stop": r"(?m)^\(b\)"}
+    outcome = judge(context(gates(input="a", region=region), cells, printed))
+    assert outcome.fraction == 1 and "code cell 2 " in outcome.message
+    del region["after"]
+    assert judge(context(gates(input="a", region=region), cells, printed)).fraction == 0

@@ -14,9 +14,11 @@ from graders.answers import (
     describe_search,
     find_in_text,
     find_in_variable,
+    find_vectors,
     leading_number,
     normalise,
     numbers_only,
+    vector_in_variable,
 )
 
 GATES = Vocabulary(
@@ -252,3 +254,26 @@ def test_an_aligned_environment_over_several_source_lines():
                           "&= 0.982 \\cdot (-0.02) + 0.011 \\cdot 0.05 \\\\\n"
                           "&\\approx -0.0191 \\end{aligned}$$"))
     assert found == {("i", "C", -0.0191)}
+
+
+@pytest.mark.parametrize("cell, expected", [
+    (markdown("Choose $x_t = [1, 1, 0]$."), (1.0, 1.0, 0.0)),
+    (markdown("$$x_t = \\begin{bmatrix} 0.5 \\\\ 0.5 \\\\ 1 \\end{bmatrix}$$"), (0.5, 0.5, 1.0)),
+    (code("x = np.array([1.0, 1.0, 0.0])  # my choice", ""), (1.0, 1.0, 0.0)),
+    (code("v = np.array([h0, 1, 1, 0])", ""), (1.0, 1.0, 0.0)),   # h_{t-1} in front
+    (code("print(x)", "x_t = (1, 1, 0)"), (1.0, 1.0, 0.0)),
+    (code("x = [1, 1]", ""), None),                                   # not three numbers
+    (code("W = [1, 1, 0]", ""), None),                                # not its label
+    (code("x = [a, 1, 0]", ""), None),
+])
+def test_proposed_vectors_are_read_next_to_their_name(cell, expected):
+    found = find_vectors([cell], ["x_t", "x"], 3, long_synonyms=["v"], leading=1)
+    assert (found[-1].values if found else None) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ([1, 1, 0], (1.0, 1.0, 0.0)), (np.array([0.05, 1, 1, 0]), (1.0, 1.0, 0.0)),
+    ("a half", None), ([1, "x", 0], None), ((1, 1), None),
+])
+def test_a_proposal_in_a_variable(value, expected):
+    assert vector_in_variable(value, 3, leading=1) == expected
