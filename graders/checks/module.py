@@ -1,7 +1,8 @@
 """Kind `module`: a torch nn.Module the notebook defines, its structure and its output shape.
 
 The model is a named global, one the grader builds from the student's class (`build`), or found
-by type and behaviour: the first global nn.Module that maps the probe batch to `output_shape`.
+by type and behaviour: the first global nn.Module that maps the probe batch to `output_shape`
+and has the `layers` asked for (else the first with that output, so a wrong model is judged).
 Its leaf layers (types, sizes), the operations its forward pass runs (traced with torch.fx, so
 `F.relu` counts like `nn.ReLU`; None when it cannot be traced), its parameter count and its
 output on a probe batch come back as data in one request, and are judged here.
@@ -66,18 +67,34 @@ class LayerPattern(ParamType):
 def _one_model(values: dict[str, Any]) -> tuple[str, str, str] | None:
     if values["target"] and values["build"] is not None:
         return ("build", "give `target` or `build`, not both", "remove one of them")
+    if values["other_output_shapes"] and not values["output_shape"]:
+        return ("other_output_shapes", "needs `output_shape`", "add `output_shape`")
     return None
+
+
+def output_shapes(p: dict[str, Any]) -> list[list[int]]:
+    """Every shape the output may have (none: any)."""
+    if not p["output_shape"]:
+        return []
+    return [list(p["output_shape"]), *(list(s) for s in p["other_output_shapes"])]
+
+
+def _show_shapes(shapes: list[list[int]]) -> str:
+    return " or ".join(str(tuple(s)) for s in shapes)
 
 
 SCHEMA = Schema(
     Param("target", Text(), "", "the notebook global holding the model (default: found by "
-          "type, and by `output_shape` when given)"),
+          "type, and by `output_shape` and `layers` when given)"),
     Param("build", Record(CALL), None, "build the model by calling the student's class, e.g. "
           "`{call: Autoencoder, args: [32]}`"),
     Param("probe_shape", ListOf(Integer(minimum=1), min_items=1), doc="the probe batch's shape"),
     Param("probe_dtype", Choice("float32", "long"), "float32", "`long` for token ids"),
     Param("probe_high", Integer(minimum=1), 10, "token ids are drawn from 0 .. probe_high - 1"),
     Param("output_shape", ListOf(Integer(minimum=1)), [], "the output's shape on the probe"),
+    Param("other_output_shapes", ListOf(ListOf(Integer(minimum=1), min_items=1)), [],
+          "further shapes the output may have instead (e.g. images (N, 1, 28, 28) as well as "
+          "rows (N, 784)); needs `output_shape`"),
     Param("layers", ListOf(LayerPattern()), [], "leaf layers the model must have, in order"),
     Param("layers_match", Choice("in_order", "exact"), "in_order",
           "`in_order`: these layers appear in this order, others may come between; `exact`: "
@@ -182,7 +199,7 @@ def _judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
     name = p["name"] + (f" (`{label['name']}`)" if label.get("name") else "")
     if not label.get("found"):
         shape = f" that maps a batch of shape {tuple(p['probe_shape'])} to " \
-                f"{tuple(p['output_shape'])}" if p["output_shape"] else ""
+                f"{_show_shapes(output_shapes(p))}" if p["output_shape"] else ""
         return Outcome.failed(f"The grader found no torch.nn.Module{shape} among the notebook's "
                               "variables. Create the model in a cell that runs.",
                               mistake="not_found")
@@ -192,9 +209,9 @@ def _judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
                               mistake="not_a_module")
     output = facts["output"]
     shape = list(getattr(output, "shape", ()))
-    if p["output_shape"] and shape != list(p["output_shape"]):
+    if p["output_shape"] and shape not in output_shapes(p):
         return Outcome.failed(f"On a batch of shape {tuple(p['probe_shape'])}, {name} returns "
-                              f"shape {tuple(shape)}, expected {tuple(p['output_shape'])}.",
+                              f"shape {tuple(shape)}, expected {_show_shapes(output_shapes(p))}.",
                               mistake="wrong_output_shape", shape=shape)
     layers = description["layers"]
     for verdict in (
@@ -256,10 +273,10 @@ def module_ops(p: dict[str, Any], prefix: str, probe: Any) -> list[dict[str, Any
     elif p["target"]:
         model = Ref(p["target"])
     shape, dtype = list(p["probe_shape"]), p["probe_dtype"]
-    out_shape = list(p["output_shape"]) or None
+    out_shapes = output_shapes(p) or None
     handle = f"{prefix}_found"
-    ops.append(call_op("$nng_module_find", model, probe, shape, dtype, out_shape, store=handle,
-                       want=False))
+    ops.append(call_op("$nng_module_find", model, probe, shape, dtype, out_shapes,
+                       [dict(layer) for layer in p["layers"]], store=handle, want=False))
     ops.append(call_op("$nng_module_label", Ref(f"${handle}")))
     ops.append(module_op(f"${handle}"))
     ops.append(call_op("$nng_torch_ops", Ref(f"${handle}")))
