@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-unit lint bench clean
+.PHONY: setup demo test test-unit lint bench clean browser screenshots
 
 setup: $(STAMP)
 
@@ -23,8 +23,22 @@ demo: setup
 	mkdir -p out
 	$(BIN)/grade examples/rnn_bptt_submission.ipynb --json out/results.json --report out/report.md
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# The marking page's browser tests drive Debian's Chromium (Playwright's own download is not
+# reachable here); as root on a fresh Debian machine (CI) it is installed when missing.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "no $(CHROMIUM): install it (sudo apt-get install chromium) for tests/marking" >&2; \
+	    exit 1; fi; fi
+
+# docs/marking-*.png: the marking page's views, for the README.
+screenshots: setup browser
+	$(BIN)/python -m tests.marking.screenshots docs
 
 test-unit: setup
 	$(BIN)/python -m pytest -q tests/unit
@@ -36,6 +50,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_rnn_3a.py
 	$(BIN)/python benchmarks/bench_grade_whole.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_vs_nbclient.py --runs 3
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -22,6 +22,7 @@ import yaml
 
 from graders import datafiles, handout, locked
 from graders.checks import registry
+from graders.errors import UsageError
 from graders.grading import SELF_CHECK_MARKER, Grader, load_reference, public_only
 from graders.notebook import METADATA_KEY, read_submission
 from graders.recorded import RecordingReference
@@ -157,6 +158,13 @@ def public_spec(spec: AssignmentSpec) -> dict[str, Any]:
 
 def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = None) -> Handout:
     spec = load_assignment(assignment_id)
+    if spec.homes:
+        # Its students hold the original course's handout; the public checks of a borrowed
+        # question live with its home, whose record is made for the home's own notebook.
+        raise UsageError(
+            f"{spec.id} borrows questions from {', '.join(h.id for h in spec.homes)}: a handout "
+            f"is built only for an assignment that defines all its questions. Build the "
+            f"starter with `grade build {spec.id} --starter`, or the homes' handouts")
     master = master_path(spec.id)
     folder = out_dir / spec.id
     if folder.exists():

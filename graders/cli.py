@@ -118,7 +118,37 @@ def _mark_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SUBCOMMANDS = {"build", "check", "validate", "batch", "mark"}
+def _new_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade new", description="Scaffold a new assignment (spec, reference, master, "
+        "starter) that loads and validates as it stands; see docs/authoring.md.")
+    parser.add_argument("assignment", help="the new assignment's id, e.g. softmax_loss")
+    parser.add_argument("--title", default="", help="its title (default: from the id)")
+    return parser
+
+
+def _docs_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade docs", description="Rewrite the check-kind reference in "
+        "docs/authoring.md from the kinds' schemas.")
+    parser.add_argument("--check", action="store_true",
+                        help="only check: exit 5 when the reference is stale")
+    parser.add_argument("--file", help="the document (default: docs/authoring.md)")
+    return parser
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grade serve", description="Mark the parts graded by hand in the browser: a local "
+        "page over the batch's gradebook, opened with the secret link it prints.")
+    parser.add_argument("out", help="the batch's output folder (holding gradebook.sqlite)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                        "127.0.0.1: this machine only; give 0.0.0.0 to let other markers in)")
+    return parser
+
+
+SUBCOMMANDS = {"build", "check", "validate", "batch", "mark", "serve", "new", "docs"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _batch(_batch_parser().parse_args(argv[1:]))
         if command == "mark":
             return _mark(_mark_parser().parse_args(argv[1:]))
+        if command == "new":
+            return _new(_new_parser().parse_args(argv[1:]))
+        if command == "docs":
+            return _docs(_docs_parser().parse_args(argv[1:]))
+        if command == "serve":
+            return _serve(_serve_parser().parse_args(argv[1:]))
         return _grade(build_parser().parse_args(argv))
     except UsageError as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -273,6 +309,37 @@ def _mark(args: argparse.Namespace) -> int:
             export_all(gradebook, load_assignment(assignments.pop()), out)
     finally:
         gradebook.close()
+    return ExitCode.GRADED
+
+
+def _new(args: argparse.Namespace) -> int:
+    from graders.scaffold import scaffold_assignment
+
+    made = scaffold_assignment(args.assignment, title=args.title)
+    for path in (made.spec, made.reference, made.master, made.starter):
+        print(f"wrote {path}")
+    print(f"next: edit the master and spec, then `grade build {args.assignment} --starter` "
+          f"and `grade validate {args.assignment}`")
+    return ExitCode.GRADED
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from graders.kind_docs import AUTHORING, update_authoring
+
+    path = Path(args.file) if args.file else AUTHORING
+    changed = update_authoring(path, write=not args.check)
+    if args.check and changed:
+        print(f"grade: {path}'s check-kind reference is stale; run `grade docs`",
+              file=sys.stderr)
+        return ExitCode.VALIDATION_FAILED
+    print(f"{path}: {'rewritten' if changed else 'up to date'}")
+    return ExitCode.GRADED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from graders.marking.server import serve
+
+    serve(Path(args.out), host=args.host, port=args.port)
     return ExitCode.GRADED
 
 

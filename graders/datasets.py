@@ -11,6 +11,7 @@ import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +27,21 @@ class Split:
         return np.eye(self.classes)[self.labels]
 
 
-def digits(*, side: int = 8, train: int = 1200, seed: int = 0) -> tuple[Split, Split]:
-    """(train, validation) splits of the 1,797 scikit-learn digits, shuffled by `seed`."""
+@functools.cache
+def _digits() -> Any:
+    """scikit-learn's digits, read once per process (every training check uses them). The
+    arrays are made read-only: callers derive new ones and must never change these."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
+    bunch.images.setflags(write=False)
+    bunch.target.setflags(write=False)
+    return bunch
+
+
+def digits(*, side: int = 8, train: int = 1200, seed: int = 0) -> tuple[Split, Split]:
+    """(train, validation) splits of the 1,797 scikit-learn digits, shuffled by `seed`."""
+    bunch = _digits()
     images = bunch.images / 16.0
     if side != 8:
         if side % 8:
@@ -78,9 +89,8 @@ def digits28(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """All 1,797 scikit-learn digits enlarged to 28x28 (bilinear), as (N, 784) in [0, 1] and
     their labels, shuffled by `seed`: MNIST-sized inputs that need no download."""
     from scipy.ndimage import zoom
-    from sklearn.datasets import load_digits
 
-    bunch = load_digits()
+    bunch = _digits()
     images = np.clip(zoom(bunch.images / 16.0, (1, 3.5, 3.5), order=1), 0.0, 1.0)
     order = np.random.default_rng(seed).permutation(len(images))
     return images.reshape(len(images), -1)[order], bunch.target[order].astype(np.int64)

@@ -20,7 +20,7 @@ from types import ModuleType
 
 from graders import datafiles, locked, prune
 from graders.checks import registry
-from graders.checks.base import CheckContext
+from graders.checks.base import OUT_OF_BUDGET, CheckContext
 from graders.checks.registry import CheckFunction
 from graders.errors import InternalError, SubmissionError, UsageError
 from graders.execute import KernelSession, RunRecord
@@ -145,6 +145,9 @@ class Grader:
         self.seed = seed
         self.data_dir = data_dir
         self.reference = load_reference(spec.id) if reference is LOAD_REFERENCE else reference
+        # A borrowed part is judged by its home's reference (loaded when first needed).
+        self._references: dict[str, object] = {spec.id: self.reference}
+        self._given_reference = reference is not LOAD_REFERENCE
         self.notes: list[str] = []
         self.timings: dict[str, float] = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
         self.submission = self._prepared(submission)
@@ -166,11 +169,17 @@ class Grader:
         with tempfile.TemporaryDirectory() as tmp:
             run_dir = Path(tmp) / "work"
             run_dir.mkdir()
+            # Every home's data, whatever parts are graded: running only the definitions can
+            # still reach another question's loading code (a name both questions bind).
             staged = self._stage(run_dir)
+            # Parts of one home share a kernel: a home's full run stops where that home says
+            # (e.g. before a later question reuses the name its checks read).
             for mode in ("definitions", "full"):
-                group = [p for p in parts if p.run == mode and not p.by_hand]
-                if group:
-                    results.update(self._grade_group(group, mode, run_dir, staged))
+                for home in (self.spec, *self.spec.homes):
+                    group = [p for p in parts if p.run == mode and not p.by_hand
+                             and self.spec.home_of(p) is home]
+                    if group:
+                        results.update(self._grade_group(group, mode, run_dir, staged, home))
         for part in parts:
             if part.by_hand:
                 cells = self._answer_cells(part)
@@ -189,9 +198,11 @@ class Grader:
         )
 
     def _stage(self, run_dir: Path) -> dict[str, Path]:
-        staged = datafiles.stage_data([(d.name, d.standin) for d in self.spec.data], run_dir,
-                                      self.data_dir, self.spec.directory)
-        datafiles.stage_support_files(self.spec.support_files, self.spec.directory, run_dir)
+        staged = [f for data, folder in self.spec.data_sources()
+                  for f in datafiles.stage_data([(data.name, data.standin)], run_dir,
+                                                self.data_dir, folder)]
+        for name, folder in self.spec.support_sources():
+            datafiles.stage_support_files([name], folder, run_dir)
         for f in staged:
             if f.origin == "stand-in":
                 self.notes.append(f"{f.name}: a stand-in made by the grader was used (pass "
@@ -199,7 +210,7 @@ class Grader:
         return {f.name: f.path for f in staged}
 
     def _grade_group(self, parts: list[PartSpec], mode: str, run_dir: Path,
-                     staged: dict[str, Path]) -> dict[str, PartResult]:
+                     staged: dict[str, Path], home: AssignmentSpec) -> dict[str, PartResult]:
         """Run what the parts need in one kernel and grade them there. When a cell of the
         student's ends the kernel, the parts are graded in a fresh kernel that ran only the
         cells before it: what the notebook does later must not cost a right function its marks."""
@@ -208,8 +219,10 @@ class Grader:
         while True:
             with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
                 self.timings["kernel_start"] += session.record.kernel_seconds
-                kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds)
-                self._execute(session, kernel, mode, needed, stop_before)
+                kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds,
+                                     budget_seconds=self.spec.limits.checks_seconds)
+                self._execute(session, kernel, mode, needed, stop_before, home,
+                              [p.id for p in parts])
                 self.timings["execution"] += session.record.execution_seconds
                 fatal = _cell_that_ended_the_kernel(session.record)
                 if fatal is not None and stop_before is None and fatal > 1:
@@ -221,17 +234,20 @@ class Grader:
                     continue
                 self._note_run(session.record)
                 started = time.perf_counter()
+                kernel.deadline = started + max(
+                    0.0, self.spec.limits.checks_seconds - self.timings["checks"])
                 graded = {p.id: self._grade_part(p, kernel, session.record, staged)
                           for p in parts}
                 self.timings["checks"] += time.perf_counter() - started
                 return graded
 
     def _execute(self, session: KernelSession, kernel: KernelProxy, mode: str,
-                 needed: list[str], stop_before: int | None) -> None:
+                 needed: list[str], stop_before: int | None, home: AssignmentSpec,
+                 parts: Sequence[str] = ()) -> None:
         if mode == "definitions":
             self._run_definitions(session, kernel, needed, stop_before)
         else:
-            session.run_cells([(c.number, c.source) for c in self._full_run_cells()
+            session.run_cells([(c.number, c.source) for c in self._full_run_cells(home, parts)
                                if stop_before is None or c.number < stop_before])
 
     def _run_definitions(self, session: KernelSession, kernel: KernelProxy,
@@ -258,16 +274,24 @@ class Grader:
             session.run_cells([(c.number, c.source) for c in self.submission.code_cells
                                if stop_before is None or c.number < stop_before])
 
-    def _full_run_cells(self) -> list[Cell]:
+    def _full_run_cells(self, home: AssignmentSpec | None = None,
+                        for_parts: Sequence[str] = ()) -> list[Cell]:
         """The code cells a full run executes: all, or those before the first cell (of any
-        kind) that matches one of the spec's full_run_stops_before patterns."""
-        patterns = [re.compile(p, re.MULTILINE) for p in self.spec.full_run_stops_before]
+        kind) that matches one of the full_run_stops_before patterns of the spec (and of the
+        home whose parts the run is for)."""
+        stops = dict.fromkeys([*self.spec.full_run_stops_before,
+                               *(home.full_run_stops_before if home is not None else ())])
+        patterns = [re.compile(p, re.MULTILINE) for p in stops]
         for cell in self.submission.cells:
             if any(p.search(cell.source) for p in patterns):
                 before = [c for c in self.submission.code_cells if c.index < cell.index]
-                self.notes.append(f"parts that need the notebook's state ran code cells 1 to "
-                                  f"{len(before)} only (the cells after them are not needed "
-                                  "for those parts)")
+                which = "parts that need the notebook's state"
+                if self.spec.homes and for_parts:  # say which: other homes' parts ran on
+                    which = (f"part {for_parts[0]}, which needs the notebook's state,"
+                             if len(for_parts) == 1 else f"parts {', '.join(for_parts)}, "
+                             "which need the notebook's state,")
+                self.notes.append(f"{which} ran code cells 1 to {len(before)} only (the cells "
+                                  "after them are not needed for those parts)")
                 return before
         return list(self.submission.code_cells)
 
@@ -302,24 +326,38 @@ class Grader:
         # Public checks draw from the public seed, hidden ones from the run's: they share
         # nothing, so no hidden input or expected value is ever computed for a public check.
         shared: dict[str, dict[str, object]] = {"public": {}, "hidden": {}}
+        home = self.spec.home_of(part)
         checks = []
+        kernel.begin_part()
         for check in part.checks:
-            kind = registry.lookup(check.kind, self.spec.directory, self.spec.id)
+            kind = registry.lookup(check.kind, home.directory, home.id)
             if kind is None:
                 raise InternalError(f"check kind {check.kind!r} vanished after the spec loaded")
             check = dataclasses.replace(check, params=kind.with_defaults(check.params))
             public = check.visibility == "public"
-            ctx = CheckContext(spec=self.spec, check=check, kernel=kernel, record=record,
-                               reference=self.reference, data_files=staged,
+            ctx = CheckContext(spec=home, check=check, kernel=kernel, record=record,
+                               reference=self._reference_of(home),  # type: ignore[arg-type]
+                               data_files=staged,
                                seed=self.spec.public_seed if public else self.seed,
                                shared=shared[check.visibility], submission=self.submission)
             checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))
 
+    def _reference_of(self, home: AssignmentSpec) -> object:
+        """The reference module of the assignment that defines a part (a reference given to
+        the Grader, e.g. a replay of a handout's record, stands for every home)."""
+        if home.id not in self._references:
+            self._references[home.id] = (self.reference if self._given_reference
+                                         else load_reference(home.id))
+        return self._references[home.id]
+
     def _run_check(self, ctx: CheckContext, function: CheckFunction) -> CheckResult:
         check = ctx.check
+        if ctx.kernel.out_of_budget:
+            return self._out_of_budget(ctx)
         started = time.perf_counter()
+        budget_hits = ctx.kernel.budget_hits
         try:
             outcome = function(ctx)
         except ReferenceUnavailable as exc:
@@ -337,7 +375,12 @@ class Grader:
                                message=f"The grader itself failed on this check ({detail}). "
                                        "Your instructor has been told.",
                                visibility=check.visibility)
+        if outcome.fraction < 1 and ctx.kernel.budget_hits > budget_hits:
+            outcome.mistake = OUT_OF_BUDGET
+            self._note_budget()
         hint = check.hints.get(outcome.mistake, "") if outcome.fraction < 1 else ""
+        # A generic kind's named wrong answer carries the spec's hint with it.
+        hint = hint or str(outcome.details.pop("hint", "") if outcome.fraction < 1 else "")
         return CheckResult(
             check_id=check.id, title=check.title or check.id, marks=check.marks,
             fraction=outcome.fraction, message=outcome.message, hint=hint,
@@ -345,6 +388,23 @@ class Grader:
             details={**outcome.details, "mistake": outcome.mistake},
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _out_of_budget(self, ctx: CheckContext) -> CheckResult:
+        """A check that was not run: the submission's checks used up their time budget."""
+        self._note_budget()
+        check, budget = ctx.check, self.spec.limits.checks_seconds
+        return CheckResult(
+            check.id, check.title or check.id, check.marks, 0.0, visibility=check.visibility,
+            message=f"Not checked: the checks of this submission used up their time budget "
+                    f"({budget:g} s, limits.checks_seconds) before this one started. Calls "
+                    "into your code took that time (the checks above say which); make them "
+                    "faster and this check runs.",
+            details={"mistake": OUT_OF_BUDGET})
+
+    def _note_budget(self) -> None:
+        self.notes.append(f"the checks stopped after their time budget "
+                          f"({self.spec.limits.checks_seconds:g} s); the checks left failed "
+                          "unrun")
 
     def _answer_cells(self, part: PartSpec) -> list[Cell]:
         """The cells from the first one matching the part's start pattern up to its stop."""

@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,9 @@ class Reply:
     """The outcome of one request: `results` (one per op) when ok, else `problem`."""
 
     results: list[Any] = field(default_factory=list)
-    problem: str = ""  # "error", "missing", "timeout", "dead", "garbled"
+    # "error", "missing", "timeout", "dead", "garbled"; "not_called" (the function timed out
+    # earlier in this part), "out_of_budget" (the submission's checks used up their time)
+    problem: str = ""
     error: StudentError | None = None
     missing: str = ""
     detail: str = ""
@@ -68,14 +71,33 @@ class Reply:
 
 
 class KernelProxy:
-    """Sends requests to the harness installed in a KernelSession and decodes the replies."""
+    """Sends requests to the harness installed in a KernelSession and decodes the replies.
 
-    def __init__(self, session: KernelSession, *, call_seconds: float) -> None:
+    Two bounds keep one slow submission from holding a worker: a function that ran past its
+    time limit is not called again in the same part (`begin_part` starts a part afresh), and no
+    request runs past `deadline` (a time.perf_counter() value), the end of the submission's
+    budget for its checks (`budget_seconds`).
+    """
+
+    def __init__(self, session: KernelSession, *, call_seconds: float,
+                 deadline: float | None = None, budget_seconds: float = 0.0) -> None:
         self.session = session
         self.call_seconds = call_seconds
+        self.deadline = deadline
+        self.budget_seconds = budget_seconds
+        self.budget_hits = 0  # requests refused or cut short by the deadline
+        self.timed_out: dict[str, float] = {}  # function -> the limit it ran past, this part
         self._token = "_" + secrets.token_hex(8)
         self._installed = False
         self._defined: set[str] = set()
+
+    def begin_part(self) -> None:
+        """Forget which functions timed out: a new part may call them again, once."""
+        self.timed_out.clear()
+
+    @property
+    def out_of_budget(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def define(self, source: str, names: list[str]) -> Reply:
         """Define grader helpers (plain code, no secrets) once per kernel, as handles '$name'."""
@@ -100,24 +122,56 @@ class KernelProxy:
         """Run ops in order in the kernel; stop at the first that fails."""
         if not self.session.alive:
             return Reply(problem="dead", detail=self.session.record.dead or "the kernel is gone")
+        refused = self._refused(ops)
+        if refused is not None:
+            return refused
+        limit = timeout or self.call_seconds
+        cut_by_budget = False
+        if self.deadline is not None and self.deadline - time.perf_counter() < limit:
+            limit, cut_by_budget = max(1.0, self.deadline - time.perf_counter()), True
         if not self._installed:
             problem = self._install()
             if problem:
                 return Reply(problem="garbled", detail=f"could not talk to the kernel ({problem})")
         payload = base64.b64encode(json.dumps({"ops": ops}).encode()).decode("ascii")
-        limit = timeout or self.call_seconds
         run = self.session.run_code(f"{self._token}({payload!r})", number=0, timeout=limit,
                                     store_history=False)
         if not self.session.alive:
             return Reply(problem="dead", detail=self.session.record.dead, seconds=run.seconds)
         if run.timed_out:
-            return Reply(problem="timeout", seconds=run.seconds,
+            failed = _failed_op(run.replies, len(ops))
+            if cut_by_budget:
+                self.budget_hits += 1
+                return Reply(problem="out_of_budget", seconds=run.seconds, failed_op=failed,
+                             detail=self._budget_text())
+            culprits = [ops[failed]] if failed >= 0 else ops
+            for name in filter(None, map(function_name, culprits)):
+                self.timed_out.setdefault(name, limit)
+            return Reply(problem="timeout", seconds=run.seconds, failed_op=failed,
                          detail=f"no answer within {limit:g} s")
         if len(run.replies) != 1:
             what = f"{run.error_name}: {run.error_value}" if run.error_name else "no reply"
             return Reply(problem="garbled", seconds=run.seconds,
                          detail=f"the kernel did not answer the grader ({what})")
         return _decode_reply(run.replies[0], run.seconds)
+
+    def _refused(self, ops: list[dict[str, Any]]) -> Reply | None:
+        """A reply for a request that must not run: it calls a function that timed out
+        earlier in this part, or the budget for the checks is spent."""
+        for index, op in enumerate(ops):
+            name = function_name(op)
+            if name in self.timed_out:
+                return Reply(problem="not_called", failed_op=index, detail=(
+                    f"`{name}` was not called again, because it timed out once already in "
+                    f"this part (it ran past the {self.timed_out[name]:g} s call limit)"))
+        if self.out_of_budget:
+            self.budget_hits += 1
+            return Reply(problem="out_of_budget", detail=self._budget_text())
+        return None
+
+    def _budget_text(self) -> str:
+        return (f"the checks of this submission used up their time budget "
+                f"({self.budget_seconds:g} s, limits.checks_seconds)")
 
     # Convenience wrappers: each is one round trip.
 
@@ -131,6 +185,28 @@ class KernelProxy:
     def describe(self, names: list[str]) -> dict[str, str]:
         reply = self.request([{"op": "describe", "names": names}])
         return reply.results[0] if reply.ok else {n: "unknown" for n in names}
+
+
+def function_name(op: dict[str, Any]) -> str:
+    """The student's function (or method, or stored value) an op calls, '' for none:
+    'BPTT' for '$net6_hidden.BPTT', 'ForwardTT' for a sweep through it."""
+    if op.get("op") == "sweep":
+        return str(op.get("call", ""))
+    if op.get("op") == "call":
+        return str(op.get("target", "")).rsplit(".", 1)[-1].lstrip("$")
+    return ""
+
+
+def _failed_op(replies: list[str], count: int) -> int:
+    """The op the harness was in when it was interrupted (it still answers, saying which),
+    or -1 when it did not answer."""
+    if len(replies) != 1:
+        return -1
+    try:
+        failed = int(json.loads(replies[0]).get("failed_op", -1))
+    except (ValueError, TypeError, AttributeError):
+        return -1
+    return failed if 0 <= failed < count else -1
 
 
 def call_op(target: str, *args: Any, store: str = "", want: bool = True,
@@ -165,6 +241,11 @@ def define_op(source: str, names: list[str]) -> dict[str, Any]:
 def module_op(target: str) -> dict[str, Any]:
     """Describe a torch.nn.Module as data: layer types, sizes, parameter counts."""
     return {"op": "module", "target": target}
+
+
+def torch_modules_op() -> dict[str, Any]:
+    """The notebook's own torch.nn.Module classes and instances: {name: 'class' | 'instance'}."""
+    return {"op": "torch_modules"}
 
 
 def instances_op(*type_names: str) -> dict[str, Any]:

@@ -119,11 +119,31 @@ def make_wire(user_ns, shell):
             return None
         if kind == "module":
             return describe_module(resolve(op["target"]))
+        if kind == "torch_modules":
+            return torch_modules()
         if kind == "instances":
             wanted = set(op["types"])
             return {name: type(value).__name__ for name, value in list(user_ns.items())
                     if not name.startswith("_") and type(value).__name__ in wanted}
         raise ValueError(f"unknown op {kind!r}")
+
+    def torch_modules():
+        """The notebook's own torch.nn.Module classes and instances: {name: 'class' or
+        'instance'} (nothing when the notebook never imported torch)."""
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return {}
+        base = torch.nn.Module
+        found = {}
+        for name, value in list(user_ns.items()):
+            if name.startswith("_"):
+                continue
+            if isinstance(value, type) and issubclass(value, base):
+                if value.__module__ == "__main__":
+                    found[name] = "class"
+            elif isinstance(value, base) and type(value).__module__ == "__main__":
+                found[name] = "instance"
+        return found
 
     def describe(name):
         try:

@@ -36,6 +36,7 @@ class Statement:
     calls: frozenset[str]
     is_import: bool
     is_definition: bool
+    is_class: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def _describe(cell_index: int, node: ast.stmt) -> Statement:
         calls=frozenset() if is_definition else frozenset(_called_names(node)),
         is_import=is_import,
         is_definition=is_definition,
+        is_class=isinstance(node, ast.ClassDef),
     )
 
 
@@ -154,12 +156,17 @@ def select_statements(statements: Sequence[Statement], needed: Iterable[str],
                       skip_calls: Iterable[str]) -> set[int]:
     """Positions of the statements the needed names depend on, closed under dependencies.
 
-    Imports are always kept (they are cheap and `from x import *` binds unknown names).
+    Imports are always kept (they are cheap and `from x import *` binds unknown names), and so
+    are class definitions when a needed name is bound nowhere.
     A statement that calls a skipped name (Train, plot, ...) is never kept unless it defines
     a function or class.
     """
     skip = set(skip_calls)
     wanted = set(needed)
+    if wanted - {n for s in statements for n in s.binds}:
+        # A needed name the submission never binds may be found by what it is (a model class
+        # its author named freely): keep every class definition, which costs next to nothing.
+        wanted |= {n for s in statements if s.is_class for n in s.binds}
     chosen: set[int] = {i for i, s in enumerate(statements) if s.is_import}
     # `np.array(x)` does not change `np`: calls on imported names are not mutations.
     imported = {n for s in statements if s.is_import for n in s.binds}

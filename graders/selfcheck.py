@@ -56,9 +56,10 @@ def check_notebook(notebook: str | Path, parts: Sequence[str] = (),
         data_dir = spec.directory.parent.parent  # the handout folder, which holds the data
     elif wanted and wanted in known_assignments():  # an instructor's checkout
         spec = load_assignment(wanted)
-        from graders.grading import load_reference
+        from graders.grading import LOAD_REFERENCE
 
-        reference, data_dir = load_reference(spec.id), None
+        # Each part's own reference (a borrowed part's is its home's).
+        reference, data_dir = LOAD_REFERENCE, None
     else:
         raise UsageError(f"{path}: no {PUBLIC_DIR}/ folder found beside the notebook; run "
                          "`grade check` on the notebook inside the handout folder you were "

@@ -6,6 +6,7 @@ A broken spec fails here, before any student code runs, with the file, the key p
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import os
 import re
@@ -59,6 +60,10 @@ class PartSpec:
     answer: AnswerLocator | None = None
     # Marks of hidden checks left out of a handout's public spec (0 in the instructor's spec).
     hidden_marks: float = 0.0
+    # A part borrowed from another assignment (its home) keeps that assignment's checks,
+    # reference, support files and data; "" for a part this assignment defines itself.
+    home: str = ""
+    home_part: str = ""
 
     @property
     def public_checks(self) -> tuple[CheckSpec, ...]:
@@ -83,6 +88,10 @@ class Limits:
     cell_seconds: float = 600.0
     run_seconds: float = 1800.0
     call_seconds: float = 60.0
+    # All the checks of one submission together (calls into the kernel and the grader's own
+    # work): past it, the remaining checks fail unrun, so one slow submission cannot hold a
+    # worker for long.
+    checks_seconds: float = 600.0
     output_chars: int = 200_000
     # Enforced by the OS on the kernel (graders/sandbox.py).
     memory_mb: int = 4096  # address space; torch alone maps about 650 MB
@@ -113,10 +122,36 @@ class AssignmentSpec:
     # What grading does with a cell the handout locked but the student edited: "report" it, or
     # also "restore" the handout's version before running.
     locked_cells: str = "report"
+    # The assignments this one borrows questions from (`from:` in a question), loaded.
+    homes: tuple[AssignmentSpec, ...] = ()
 
     @property
     def parts(self) -> tuple[PartSpec, ...]:
         return tuple(p for q in self.questions for p in q.parts)
+
+    def home_of(self, part: PartSpec) -> AssignmentSpec:
+        """The assignment that defines the part: a home it was borrowed from, or this one."""
+        for home in self.homes:
+            if home.id == part.home:
+                return home
+        return self
+
+    def data_sources(self) -> list[tuple[DataFileSpec, Path]]:
+        """Every data file the notebook may read, with the folder its stand-in is made from:
+        this assignment's own first, then its homes' (a name already given is not repeated)."""
+        found: dict[str, tuple[DataFileSpec, Path]] = {}
+        for owner in (self, *self.homes):
+            for data in owner.data:
+                found.setdefault(data.name, (data, owner.directory))
+        return list(found.values())
+
+    def support_sources(self) -> list[tuple[str, Path]]:
+        """Every support module (name, folder holding it): this assignment's, then its homes'."""
+        found: dict[str, Path] = {}
+        for owner in (self, *self.homes):
+            for name in owner.support_files:
+                found.setdefault(name, owner.directory)
+        return list(found.items())
 
     @property
     def directory(self) -> Path:
@@ -197,6 +232,7 @@ class _Reader:
         self.path = path
         self.assignment_id = ""
         self._reference_functions: frozenset[str] | None = None
+        self.homes: dict[str, AssignmentSpec] = {}
 
     def fail(self, key: str, problem: str, fix: str = "") -> SpecError:
         return SpecError(self.path, key, problem, fix)
@@ -249,7 +285,7 @@ class _Reader:
     def assignment(self, raw: Any) -> AssignmentSpec:
         data = self.mapping(raw, "")
         allowed = {"id", "title", "questions", "data", "limits", "skip_calls", "support_files",
-                   "file_names", "full_run_stops_before", "public_seed", "locked_cells"}
+                   "file_names", "full_run_stops_before", "public_seed", "locked_cells", "total"}
         self.only_keys(data, "", allowed)
         ident = self.ident(self.required(data, "", "id"), "id")
         if ident != self.path.parent.name:
@@ -261,6 +297,9 @@ class _Reader:
             for i, q in enumerate(self.seq(self.required(data, "", "questions"), "questions"))
         )
         self.unique([p.id for q in questions for p in q.parts], "questions[*].parts[*].id")
+        if "total" in data:
+            self.adds_up(sum(p.marks for q in questions for p in q.parts), data["total"], "total",
+                         "the questions")
         locked = data.get("locked_cells", "report")
         if locked not in LOCKED_CELL_POLICIES:
             raise self.fail("locked_cells", f"unknown policy {locked!r}",
@@ -273,9 +312,12 @@ class _Reader:
             data=tuple(self.datafile(d, f"data[{i}]")
                        for i, d in enumerate(self.seq(data.get("data", []), "data"))),
             limits=self.limits(data.get("limits", {}), "limits"),
-            skip_calls=tuple(self.text(s, f"skip_calls[{i}]")
-                             for i, s in enumerate(self.seq(data.get("skip_calls", []),
-                                                            "skip_calls"))),
+            # The notebook holds every question's code: what a home never needs to run
+            # (its training loops), the whole notebook never needs to run for definitions.
+            skip_calls=tuple(dict.fromkeys([
+                *(self.text(s, f"skip_calls[{i}]")
+                  for i, s in enumerate(self.seq(data.get("skip_calls", []), "skip_calls"))),
+                *(c for home in self.homes.values() for c in home.skip_calls)])),
             support_files=tuple(self.support_file(s, f"support_files[{i}]")
                                 for i, s in enumerate(self.seq(data.get("support_files", []),
                                                                "support_files"))),
@@ -289,7 +331,15 @@ class _Reader:
             public_seed=int(self.number(
                 data.get("public_seed", zlib.crc32(ident.encode()) % 2**31), "public_seed")),
             locked_cells=locked,
+            homes=tuple(self.homes.values()),
         )
+
+    def adds_up(self, found: float, declared: Any, key: str, what: str) -> None:
+        total = self.number(declared, key)
+        if abs(round(found, 6) - total) > 1e-6:
+            raise self.fail(key, f"{what} add up to {found:g} marks, but the total is {total:g}",
+                            f"make the marks of {what} add up to {total:g} (the course "
+                            "document's total), or correct the total")
 
     def unique(self, ids: list[str], key: str) -> None:
         seen: set[str] = set()
@@ -309,7 +359,8 @@ class _Reader:
         data = self.mapping(raw, key)
         integers = {"output_chars", "memory_mb", "file_mb", "cpu_seconds", "processes",
                     "message_mb"}
-        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", *integers})
+        self.only_keys(data, key, {"cell_seconds", "run_seconds", "call_seconds", "checks_seconds",
+                                  *integers})
         values = {name: self.number(v, f"{key}.{name}", minimum=1) for name, v in data.items()}
         for name in integers & set(values):
             values[name] = int(values[name])
@@ -329,13 +380,100 @@ class _Reader:
 
     def question(self, raw: Any, key: str) -> QuestionSpec:
         data = self.mapping(raw, key)
-        self.only_keys(data, key, {"id", "title", "parts"})
-        parts = self.seq(self.required(data, key, "parts"), f"{key}.parts")
-        return QuestionSpec(
-            id=self.ident(self.required(data, key, "id"), f"{key}.id"),
-            title=self.text(self.required(data, key, "title"), f"{key}.title"),
-            parts=tuple(self.part(p, f"{key}.parts[{i}]") for i, p in enumerate(parts)),
-        )
+        if "from" in data:
+            question = self.borrowed_question(data, key)
+        else:
+            self.only_keys(data, key, {"id", "title", "parts", "total"})
+            parts = self.seq(self.required(data, key, "parts"), f"{key}.parts")
+            question = QuestionSpec(
+                id=self.ident(self.required(data, key, "id"), f"{key}.id"),
+                title=self.text(self.required(data, key, "title"), f"{key}.title"),
+                parts=tuple(self.part(p, f"{key}.parts[{i}]") for i, p in enumerate(parts)),
+            )
+        if "total" in data:
+            self.adds_up(sum(p.marks for p in question.parts), data["total"], f"{key}.total",
+                         "its parts")
+        return question
+
+    # -- questions borrowed from another assignment ---------------------------------------------
+
+    def borrowed_question(self, data: Mapping[str, Any], key: str) -> QuestionSpec:
+        """`from: HOME`, `parts: {home part: our part}`, optional `marks: {our part: marks}`
+        and `answers: {our part: {start, stop}}` (where a by-hand answer sits in our numbering).
+        Each part keeps its home's checks, rescaled to the marks given here."""
+        self.only_keys(data, key, {"id", "title", "from", "parts", "marks", "answers", "total"})
+        home = self.home(self.ident(data["from"], f"{key}.from"), f"{key}.from")
+        chosen = self.mapping(self.required(data, key, "parts"), f"{key}.parts")
+        if not chosen:
+            raise self.fail(f"{key}.parts", "names no part",
+                            f"map each part of {home.id} you use to its number here, "
+                            "e.g. {3a: 1a}")
+        marks = {str(k): v for k, v in self.mapping(data.get("marks", {}),
+                                                    f"{key}.marks").items()}
+        answers = {str(k): v for k, v in self.mapping(data.get("answers", {}),
+                                                      f"{key}.answers").items()}
+        parts = []
+        for home_part, ours in chosen.items():
+            where = f"{key}.parts.{home_part}"
+            try:
+                source = home.part(str(home_part))
+            except KeyError:
+                raise self.fail(where, f"{home.id} has no part {str(home_part)!r}",
+                                f"use one of: {', '.join(p.id for p in home.parts)}") from None
+            part_id = self.ident(ours, where)
+            part = dataclasses.replace(source, id=part_id, home=home.id, home_part=source.id)
+            if part_id in marks:
+                part = self.remarked(part, self.number(marks[part_id], f"{key}.marks.{part_id}"),
+                                     f"{key}.marks.{part_id}")
+            if part_id in answers:
+                part = dataclasses.replace(part, answer=self.answer(
+                    answers[part_id], f"{key}.answers.{part_id}"))
+            parts.append(part)
+        ids = [p.id for p in parts]
+        for name, label in ((marks, "marks"), (answers, "answers")):
+            for part_id in name:
+                if part_id not in ids:
+                    raise self.fail(f"{key}.{label}.{part_id}", "is not a part of this question",
+                                    f"use one of the numbers in {key}.parts: {', '.join(ids)}")
+        title = data.get("title") or next(q.title for q in home.questions
+                                          if any(p.id == parts[0].home_part for p in q.parts))
+        return QuestionSpec(id=self.ident(self.required(data, key, "id"), f"{key}.id"),
+                            title=self.text(title, f"{key}.title"), parts=tuple(parts))
+
+    def home(self, home_id: str, key: str) -> AssignmentSpec:
+        """The assignment a question is borrowed from: a sibling folder of this spec's."""
+        if home_id in self.homes:
+            return self.homes[home_id]
+        if home_id == self.assignment_id:
+            raise self.fail(key, "a question cannot be borrowed from its own assignment",
+                            "write the parts out here, or name another assignment")
+        root = self.path.parent.parent
+        path = root / home_id / "spec.yaml"
+        if not path.is_file():
+            known = sorted(p.parent.name for p in root.glob("*/spec.yaml")
+                           if p.parent.name != self.assignment_id)
+            raise self.fail(key, f"unknown assignment {home_id!r}",
+                            did_you_mean(home_id, known))
+        home = load_spec(path)
+        if home.homes:
+            raise self.fail(key, f"{home_id} borrows its own questions from "
+                            f"{', '.join(h.id for h in home.homes)}",
+                            "borrow from the assignment that defines the question")
+        self.homes[home_id] = home
+        return home
+
+    def remarked(self, part: PartSpec, marks: float, key: str) -> PartSpec:
+        """The part worth `marks`, its checks' marks scaled in proportion."""
+        if marks == part.marks or part.by_hand:
+            return dataclasses.replace(part, marks=marks)
+        if part.marks == 0:
+            raise self.fail(key, f"part {part.home_part} of {part.home} carries no marks to "
+                            "scale", "give it marks in its home assignment")
+        factor = marks / part.marks
+        checks = tuple(dataclasses.replace(c, marks=round(c.marks * factor, 6))
+                       for c in part.checks)
+        return dataclasses.replace(part, marks=marks, checks=checks,
+                                   hidden_marks=round(part.hidden_marks * factor, 6))
 
     def part(self, raw: Any, key: str) -> PartSpec:
         data = self.mapping(raw, key)

@@ -10,6 +10,7 @@ never rerun for the PyTorch models; the Network autoencoder is measured as the n
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from graders.checks.base import TORCH_HELPERS, CheckContext, KernelHelpers, Outc
 from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
 from graders.checks.schema import Choice
-from graders.kernel import Ref, call_op, instances_op, module_op
+from graders.kernel import Ref, call_op, instances_op, module_op, torch_modules_op
 
 HELPERS = KernelHelpers.from_files(Path(__file__).with_name("checks_kernel.py"), TORCH_HELPERS)
 IMAGE = 784
@@ -98,15 +99,20 @@ def _judge_reconstruction(ctx: CheckContext, case: dict[str, Any]) -> Outcome:
                               f"{state['sizes'][-1]} outputs; reconstructing a {images.shape[1]}"
                               "-pixel image needs the image's size at both ends.",
                               mistake="wrong_sizes")
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            trained = ref.reconstruction_error(state, images)
-            rng = ctx.rng("untrained")
-            untrained = float(np.mean([ref.reconstruction_error(ref.untrained_state(state, rng),
-                                                                images) for _ in range(3)]))
-    except (ValueError, KeyError) as exc:
-        return Outcome.failed(f"The network could not be run on the images: {exc}.",
-                              mistake="wrong_sizes")
+    errors = _own_reconstruction_errors(ctx, case["name"], images)
+    if errors is None:  # its own FeedForward failed: run its weights the supplied class's way
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                trained = ref.reconstruction_error(state, images)
+                rng = ctx.rng("untrained")
+                untrained = float(np.mean([
+                    ref.reconstruction_error(ref.untrained_state(state, rng), images)
+                    for _ in range(3)]))
+        except (ValueError, KeyError) as exc:
+            return Outcome.failed(f"The network could not be run on the images: {exc}.",
+                                  mistake="wrong_sizes")
+    else:
+        trained, untrained = errors
     average = float(np.mean((images.mean(axis=0) - images) ** 2))
     measured = (f"mean squared error per pixel on {len(images)} validation images: "
                 f"{trained:.4f} for `{case['name']}`, {untrained:.4f} for the same layers "
@@ -123,6 +129,27 @@ def _judge_reconstruction(ctx: CheckContext, case: dict[str, Any]) -> Outcome:
                               "train for more epochs or with a larger learning rate.",
                               mistake="not_trained", error=trained, untrained=untrained)
     return Outcome.passed(f"Trained: {measured}.", error=trained, untrained=untrained)
+
+
+def _own_reconstruction_errors(ctx: CheckContext, name: str,
+                               images: np.ndarray) -> tuple[float, float] | None:
+    """(trained, untrained) mean squared error per pixel, both from the notebook's own
+    FeedForward (a student may have changed Network.py, e.g. its output activation), the
+    untrained one averaged over three fresh draws of the weights; None if it cannot run."""
+    seeds = [int(s) for s in ctx.rng("untrained").integers(0, 2**31, size=3)]
+    results, failure = ctx.request(HELPERS, [call_op("$nng_reconstructions", Ref(name), 1,
+                                                     len(images), seeds)],
+                                   f"run {name}.FeedForward on the images")
+    if failure or not isinstance(results[0], dict):
+        return None
+    trained = as_float_array(results[0].get("trained"))
+    untrained = [as_float_array(u) for u in results[0].get("untrained") or []]
+    if trained is None or trained.shape != images.shape or not untrained or any(
+            u is None or u.shape != images.shape for u in untrained):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (float(np.mean((trained - images) ** 2)),
+                float(np.mean([np.mean((u - images) ** 2) for u in untrained])))
 
 
 # ------------------------------------------------------------ question 2: PyTorch models
@@ -142,29 +169,82 @@ def _op_name(op: dict[str, Any]) -> str:
 
 
 def _model_case(ctx: CheckContext, model: str) -> dict[str, Any]:
-    cls, args, shape, dtype = MODELS[model]
+    """The model built as the handout names it; when the notebook has no class of that name,
+    the notebook's own torch module that behaves like this model (seed notebooks name their
+    models freely): its output on the probe batch has the right shape and its layers are of
+    the right family."""
+    cls, args, _, _ = MODELS[model]
+    case = _built_case(ctx, model, cls, args)
+    failure = case.get("failure")
+    if failure is None or failure.mistake != "not_defined":
+        return case
+    found, lookup_failure = ctx.request(None, [torch_modules_op()],
+                                        "look for your torch modules")
+    candidates = found[0] if not lookup_failure and isinstance(found[0], dict) else {}
+    for name, what in candidates.items():
+        attempts = [(name, args), (name, [])] if what == "class" else [(name, None)]
+        for target, target_args in attempts:
+            candidate = _built_case(ctx, model, target, target_args)
+            if not candidate.get("failure") and _behaves_like(model, candidate):
+                candidate["found_as"] = (f"No class is named `{cls}`; graded `{name}`, "
+                                         f"{'a' if what == 'class' else 'an instance of a'} "
+                                         f"torch module that behaves like it. ")
+                return candidate
+    if candidates:
+        tried = ", ".join(f"`{n}`" for n in candidates)
+        return {"failure": Outcome.failed(
+            f"{failure.message} None of your torch modules ({tried}) behaves like it either "
+            f"(a batch shaped {MODELS[model][2]} in, {_WANTED_HINT[model]} out).",
+            mistake="not_defined")}
+    return case
+
+
+def _built_case(ctx: CheckContext, model: str, target: str,
+                args: list[Any] | None) -> dict[str, Any]:
+    """Build `target(*args)` (or use the instance `target` when args is None) and gather what
+    the checks judge: its layers (traced or listed) and its output on the probe batch."""
+    _, handout_args, shape, dtype = MODELS[model]
+    shown = target if args is None else f"{target}({', '.join(map(str, args))})"
     handle = ctx.kernel_name(f"nng_{model}")
-    results, failure = ctx.request(HELPERS, [call_op(cls, *args, store=handle, want=False),
-                                         module_op(f"${handle}"),
-                                         call_op("$nng_torch_ops", Ref(f"${handle}"))],
-                                   f"build your model ({cls}({', '.join(map(str, args))}))")
+    build = (call_op("$nng_same", Ref(target), store=handle, want=False) if args is None
+             else call_op(target, *args, store=handle, want=False))
+    results, failure = ctx.request(HELPERS, [build, module_op(f"${handle}"),
+                                             call_op("$nng_torch_ops", Ref(f"${handle}"))],
+                                   f"build your model ({shown})")
     if failure:
         return {"failure": failure}
     description, ops = results[1], results[2]
     if not isinstance(description, dict) or "layers" not in description:
-        return {"failure": Outcome.failed(f"{cls}({', '.join(map(str, args))}) should be a "
-                                          f"torch.nn.Module; it is {describe_value(description)}.",
+        return {"failure": Outcome.failed(f"{shown} should be a torch.nn.Module; it is "
+                                          f"{describe_value(description)}.",
                                           mistake="not_module")}
     rng = ctx.rng("probe", model)
-    probe = (rng.integers(0, args[0], size=shape) if dtype == "long"
+    probe = (rng.integers(0, handout_args[0], size=shape) if dtype == "long"
              else rng.random(shape))
     forward = call_op("$nng_torch_forward", Ref(f"${handle}"), probe, list(shape), dtype)
-    output, out_failure = ctx.request(HELPERS, [forward], f"run {cls} on a batch shaped {shape}")
+    output, out_failure = ctx.request(HELPERS, [forward], f"run {shown} on a batch shaped {shape}")
     layers = ops if isinstance(ops, list) else description["layers"]
-    return {"cls": cls, "layers": [layer for layer in layers if isinstance(layer, dict)],
+    return {"cls": target, "layers": [layer for layer in layers if isinstance(layer, dict)],
             "traced": isinstance(ops, list), "description": description,
             "output": None if out_failure else output[0], "output_failure": out_failure,
             "shape": shape}
+
+
+_WANTED = {"selu": [(5, IMAGE)], "conv": [(5, 1, 28, 28)], "rnn": [(4, 2), (4, 1), (4,)]}
+_WANTED_HINT = {"selu": "784 logits per image", "conv": "the images' shape",
+                "rnn": "a score per sequence"}
+_FAMILY = {"selu": {"linear"}, "conv": {"conv2d"},
+           "rnn": {"embedding", "rnn", "lstm", "gru"}}
+
+
+def _behaves_like(model: str, case: dict[str, Any]) -> bool:
+    """A stand-in for the handout's class: the right output shape on the probe batch and at
+    least one layer of the model's family (so a notebook's two 784-in, 784-out autoencoders,
+    one dense and one convolutional, are told apart)."""
+    array = None if case["output_failure"] else as_float_array(case["output"])
+    names = {_op_name(layer) for layer in _normalised(case)}
+    return (array is not None and array.shape in _WANTED[model]
+            and bool(names & _FAMILY[model]))
 
 
 def _seq(layers: list[dict[str, Any]]) -> str:
@@ -205,11 +285,15 @@ def check_torch_model(ctx: CheckContext) -> Outcome:
     if case.get("failure"):
         return case["failure"]
     if prop == "shape":
-        return _judge_shape(model, case)
-    judge = {"layers": _judge_selu_layers, "activations": _judge_selu_activations,
-             "encoder": _judge_conv_encoder, "decoder": _judge_conv_decoder,
-             "embedding": _judge_embedding, "recurrent": _judge_recurrent}[prop]
-    return judge(_normalised(case), case)
+        outcome = _judge_shape(model, case)
+    else:
+        judge = {"layers": _judge_selu_layers, "activations": _judge_selu_activations,
+                 "encoder": _judge_conv_encoder, "decoder": _judge_conv_decoder,
+                 "embedding": _judge_embedding, "recurrent": _judge_recurrent}[prop]
+        outcome = judge(_normalised(case), case)
+    if case.get("found_as"):
+        outcome = replace(outcome, message=case["found_as"] + outcome.message)
+    return outcome
 
 
 def _linears(layers: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
@@ -344,7 +428,7 @@ def _judge_shape(model: str, case: dict[str, Any]) -> Outcome:
     shape, output = case["shape"], case["output"]
     array = as_float_array(output)
     got = array.shape if array is not None else None
-    wanted = {"selu": [(5, IMAGE)], "conv": [(5, 1, 28, 28)], "rnn": [(4, 2), (4, 1), (4,)]}[model]
+    wanted = _WANTED[model]
     if got not in wanted:
         hint = {"selu": "one row of 784 logits per image",
                 "conv": "the image's shape back; with 28x28 inputs the encoder ends at 3x3, "

@@ -22,6 +22,7 @@ GRADIENT_MISTAKES = (
     "not_set", "wrong_shape", "transposed", "nonfinite", "left_at_zero", "inner_product",
     "divided_by_length", "no_recurrence", "counted_twice", "sign_flipped", "recurrence",
     "forward_not_model", "not_gradient_of_forward", "crashed", "finite_differences",
+    "timeout", "out_of_budget",
 )
 KINK_MARGIN = 1e-3  # |s| of every hidden unit at least this far from the ReLU kink
 
@@ -99,7 +100,8 @@ def _run_trials(ctx: CheckContext) -> list[Trial]:
         if not reply.ok:
             step = _describe_step(reply.failed_op, len(ops))
             trial.problem = ctx.explain(reply, step)
-            trial.mistake = "crashed"
+            trial.mistake = {"timeout": "timeout", "not_called": "timeout",
+                             "out_of_budget": "out_of_budget"}.get(reply.problem, "crashed")
             trials.append(trial)
             continue
         ys = as_float_array(reply.results[-2])

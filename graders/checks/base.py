@@ -36,6 +36,11 @@ class Outcome:
         return cls(0.0, message, mistake=mistake, details=details)
 
 
+# The mistake of a check that did not run to the end because the submission's checks used up
+# their time budget (limits.checks_seconds).
+OUT_OF_BUDGET = "out_of_budget"
+
+
 class KernelHelpers(NamedTuple):
     """Grader helper functions (plain code, no secrets) defined in the kernel before a request."""
 
@@ -98,7 +103,8 @@ class CheckContext:
                                             mistake="crashed")
         reply = self.kernel.request(ops, timeout=timeout)
         if not reply.ok:
-            mistake = "not_defined" if reply.problem == "missing" else "crashed"
+            mistake = {"missing": "not_defined", "out_of_budget": OUT_OF_BUDGET}.get(
+                reply.problem, "crashed")
             return None, Outcome.failed(self.explain(reply, doing), mistake=mistake)
         return reply.results, None
 
@@ -115,6 +121,12 @@ def explain_reply(reply: Reply, doing: str, record: RunRecord) -> str:
     if reply.problem == "timeout":
         return f"{doing[0].upper()}{doing[1:]} took too long: {reply.detail}. Look for an " \
                "endless loop, or work that does not belong in this function."
+    if reply.problem == "not_called":
+        return f"The grader did not {doing}: {reply.detail}. Look for an endless loop, or " \
+               "work that does not belong in this function."
+    if reply.problem == "out_of_budget":
+        return f"The grader stopped before it could {doing}: {reply.detail}. Earlier calls " \
+               "into your code took that time; make them faster (the checks above say which)."
     if reply.problem == "dead":
         return f"The kernel died while trying to {doing} ({reply.detail})."
     if reply.problem == "error" and reply.error is not None:

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 CheckFunction = Callable[["CheckContext"], "Outcome"]
 
 # The generic kinds: each module registers its kind when imported.
-_GENERIC_MODULES: tuple[str, ...] = ("graders.checks.answer",)
+_GENERIC_MODULES: tuple[str, ...] = (
+    "graders.checks.call", "graders.checks.gradient_kind", "graders.checks.property",
+    "graders.checks.distribution", "graders.checks.value", "graders.checks.trained",
+    "graders.checks.module", "graders.checks.answer",
+)
 
 ASSIGNMENT_CHECKS = "checks.py"
 

@@ -38,6 +38,13 @@ def xavier_bound(in_size: int, out_size: int) -> float:
     return float(np.sqrt(6.0 / (in_size + out_size)))
 
 
+def xavier_range(in_size: int, out_size: int, params: object = None, name: str = "") -> dict:
+    """What the `distribution` check expects of initialize_weights(in, out, params, name)'s W:
+    uniform on +-xavier_bound (mean 0, variance 2/(in+out))."""
+    bound = xavier_bound(in_size, out_size)
+    return {"low": -bound, "high": bound}
+
+
 def layer_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray,
                   activation: str) -> tuple[np.ndarray, np.ndarray]:
     pre = x @ w + b

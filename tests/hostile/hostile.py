@@ -63,10 +63,11 @@ _GRADE_AND_MEASURE = (
     "sys.exit(code)\n")
 
 
-def grade_file(path: Path, assignments: Path, *, timeout: float = 300) -> Graded:
+def grade_file(path: Path, assignments: Path, *, timeout: float = 300,
+               assignment: str = "lstm_gates", args: tuple[str, ...] = ()) -> Graded:
     env = {**os.environ, "NNGRADER_ASSIGNMENTS": str(assignments)}
     result = subprocess.run([sys.executable, "-c", _GRADE_AND_MEASURE, path.name, "--assignment",
-                             "lstm_gates", "--full-json", "report.json", "--quiet"],
+                             assignment, "--full-json", "report.json", "--quiet", *args],
                             cwd=path.parent, capture_output=True, text=True, timeout=timeout,
                             env=env)
     assert result.returncode == 0, result.stderr

@@ -35,6 +35,10 @@ EXPECTED = {
     # AddLayer on an empty Network named `ae`, functional SELU and pooling, squared error of
     # sigmoid(logits) summed, an LSTM with one logit, the count as np.int64.
     "other_forms_right": (FULL, {}),
+    # A student's edited Network.py: a 'sigmoid' output only their own class knows.
+    "edited_network_module": (FULL, {}),
+    # The handout's models under names of the student's own: found by what they are.
+    "models_named_freely": (FULL, {}),
 }
 
 
@@ -55,6 +59,17 @@ def test_the_network_loaded_in_1d_is_not_mistaken_for_the_students(grade_full):
     depth = next(c for c in report["parts"][0]["checks"] if c["check_id"] == "depth")
     assert "[784, 3, 784]" in depth["message"]
     assert any("ran code cells 1 to 4 only" in note for note in report["notes"])
+
+
+def test_a_network_trained_with_an_edited_network_module_is_measured_with_its_own_forward(
+        grade_full):
+    # A 784-128-3-128-784 net whose output activation ('sigmoid') exists only in the student's
+    # patched Network class: the supplied class could not run it, the student's FeedForward can.
+    report = grade_full(_path("edited_network_module"), "--only", "1a", "--seed", "11")
+    checks = {c["check_id"]: c for c in report["parts"][0]["checks"]}
+    assert {k: c["status"] for k, c in checks.items()} == {
+        "depth": "passed", "sizes": "passed", "trained": "passed"}
+    assert "[784, 128, 3, 128, 784]" in checks["sizes"]["message"]
 
 
 def test_html_report_shows_answers_and_figures_inline_for_the_human_grader(

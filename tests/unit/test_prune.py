@@ -105,3 +105,15 @@ def test_only_names_that_left_out_statements_bind_can_be_repaired_by_a_full_run(
     repairable = names_bound_by_dropped(cells, ["f"])
     assert "progress" in repairable
     assert "drive" not in repairable and "f" not in repairable
+
+
+def test_a_needed_name_bound_nowhere_keeps_every_class_so_a_model_can_be_found_by_behaviour():
+    kept = _kept(CLASS_AND_TRAINING, ["SELUAutoencoder"])
+    assert "class Model" in kept and "def helper" in kept
+    assert "net = Model()" not in kept and "Train" not in kept
+
+
+def test_classes_are_not_added_when_every_needed_name_is_bound():
+    source = CLASS_AND_TRAINING + "class Other:\n    pass\n"
+    kept = _kept(source, ["helper"])
+    assert "def helper" in kept and "class Model" not in kept and "class Other" not in kept

@@ -1,0 +1,119 @@
+"""Kind `gradient` without a kernel: right, transposed, factor 2, sign, 'your forward pass is not
+the model' apart from 'not the gradient of your own forward pass', and typos refused at load."""
+
+import numpy as np
+import pytest
+
+from graders.checks.gradient import plan_probes
+from graders.checks.gradient_kind import judge_gradient
+
+A = np.array([[2.0, -1.0, 0.5], [0.3, 1.5, -0.7]])
+X0 = np.array([[0.2, -0.4, 1.1], [0.9, 0.1, -0.3]])
+STEP = 1e-5
+
+
+def model_loss(x):
+    return float(np.sum(A * x ** 2) / 2)  # gradient A * x
+
+
+def other_loss(x):
+    return float(np.sum(A * x ** 2))  # a forward pass twice the model's: gradient 2 A x
+
+
+def _judge(actual, own=model_loss, mistakes=None):
+    probes = plan_probes(X0.shape, rng=np.random.default_rng(0), entries=4, directions=3,
+                         prefer=A * X0)
+    deltas = [s * STEP * d for _, d in probes for s in (1.0, -1.0)]
+    return judge_gradient(actual=actual, expected=A * X0, probes=probes,
+                          model_losses=[model_loss(X0 + d) for d in deltas],
+                          own_losses=None if own is None else [own(X0 + d) for d in deltas],
+                          name="dx", step=STEP, rtol=1e-5, floor=1e-7, wrong_answers=mistakes)
+
+
+def test_the_right_gradient_passes_with_its_relative_error():
+    outcome = _judge(A * X0)
+    assert outcome.fraction == 1 and "largest relative error" in outcome.message
+    assert outcome.details["max_rel_error"] < 1e-6
+
+
+@pytest.mark.parametrize("actual, mistake, phrase", [
+    ((A * X0).T, "transposed", "transposed"),
+    ((A * X0)[:, :2], "wrong_shape", "shape (2, 2)"),
+    (np.full(A.shape, np.nan), "nonfinite", "NaN"),
+    (-(A * X0), "not_gradient_of_forward", "Your loss agrees with the model's"),
+])
+def test_a_wrong_gradient_says_what_is_wrong(actual, mistake, phrase):
+    outcome = _judge(actual)
+    assert (outcome.fraction, outcome.mistake) == (0.0, mistake)
+    assert phrase in outcome.message
+
+
+def test_the_gradient_of_a_wrong_forward_pass_is_told_apart():
+    outcome = _judge(2 * A * X0, own=other_loss)
+    assert outcome.mistake == "forward_not_model"
+    assert "gradient of your own forward pass" in outcome.message
+    assert "your forward pass is not the model" in outcome.message
+
+
+def test_a_gradient_of_neither_loss_says_so():
+    outcome = _judge(3 * A * X0, own=other_loss)
+    assert outcome.mistake == "not_gradient_of_forward"
+    assert "not the gradient of your own forward pass either" in outcome.message
+    assert "rel. error" in outcome.message  # the table of the worst probes
+
+
+def test_a_student_loss_that_could_not_be_read_still_judges_against_the_model():
+    assert _judge(A * X0, own=lambda x: float("nan")).fraction == 1
+    assert _judge(2 * A * X0, own=None).mistake == "not_gradient_of_forward"
+
+
+def test_a_known_wrong_gradient_is_named_with_its_hint():
+    outcome = _judge(2 * A * X0, mistakes={"doubled": (2 * A * X0, "the 1/2 cancels the 2")})
+    assert outcome.mistake == "doubled" and outcome.details["hint"] == "the 1/2 cancels the 2"
+
+
+REFERENCE_PY = "def loss_and_grad(x, w):\n    return 0.0, x\n"
+GOOD = {"function": "loss_and_grad", "reference": "loss_and_grad",
+        "inputs": {"x": {"normal": [3]}, "w": {"normal": [3]}}, "wrt": "x",
+        "gradient": {"index": 1}}
+
+
+def _spec(tmp_path, monkeypatch, params):
+    import yaml
+
+    monkeypatch.setenv("NNGRADER_REFERENCES", str(tmp_path / "refs"))
+    (tmp_path / "refs" / "demo").mkdir(parents=True)
+    (tmp_path / "refs" / "demo" / "reference.py").write_text(REFERENCE_PY)
+    (tmp_path / "demo").mkdir()
+    check = {"id": "g", "kind": "gradient", "marks": 1, "params": params}
+    doc = {"id": "demo", "title": "Demo", "questions": [{"id": "1", "title": "Q", "parts": [
+        {"id": "1a", "title": "t", "marks": 1, "checks": [check]}]}]}
+    (tmp_path / "demo" / "spec.yaml").write_text(yaml.safe_dump(doc))
+    return tmp_path / "demo" / "spec.yaml"
+
+
+def test_a_good_gradient_spec_loads(tmp_path, monkeypatch):
+    from graders.spec import load_spec
+
+    assert load_spec(_spec(tmp_path, monkeypatch, GOOD)).part("1a").checks[0].kind == "gradient"
+
+
+@pytest.mark.parametrize("change, key, phrase", [
+    ({"wrt": "y"}, "params.wrt", "not an input"),
+    ({"gradient": {"indx": 1}}, "params.gradient.indx", "did you mean 'index'?"),
+    ({"loss": {"of": "argumnet", "name": "x"}}, "params.loss.of", "did you mean 'argument'?"),
+    ({"entris": 3}, "params.entris", "did you mean 'entries'?"),
+    ({"step": 0}, "params.step", "must be > 0"),
+    ({"inputs": {"x": {"normal": [3], "kinks": [0], "margin": 1e-6}, "w": {"normal": [3]}}},
+     "params.inputs.x.margin", "not larger than the finite-difference step"),
+])
+def test_a_gradient_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
+        tmp_path, monkeypatch, change, key, phrase):
+    from graders.errors import SpecError
+    from graders.spec import load_spec
+
+    path = _spec(tmp_path, monkeypatch, {**GOOD, **change})
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.key_path == f"questions[0].parts[0].checks[0].{key}"
+    assert phrase in str(caught.value) and str(path) in str(caught.value)
