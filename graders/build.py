@@ -184,6 +184,7 @@ def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = Non
     for data in spec.data:
         found = datafiles.data_content(data.name, data.standin, data_dir, spec.directory)
         if found is not None:
+            (folder / data.name).parent.mkdir(parents=True, exist_ok=True)
             (folder / data.name).write_bytes(found[1])
     (checks_dir / "spec.yaml").write_text(
         "# The public checks of this assignment (made by `grade build`; do not edit).\n"

@@ -47,6 +47,11 @@ STANDINS: dict[str, Callable[[Path], str | bytes]] = {
     "mnist_pkl": lambda folder: datasets.mnist_pkl_standin(),
     # A network of the handout's own Network class: needs Network.py beside the spec.
     "autoencoder_net": lambda folder: datasets.autoencoder_net_standin(folder.resolve()),
+    # Keras's Fashion-MNIST cache (name them .keras/datasets/fashion-mnist/<file>: the kernel's
+    # KERAS_HOME is the run folder's .keras), so fashion_mnist.load_data() never downloads. No
+    # mnist.npz: Keras checks that file's SHA-256 and would fetch the real one over a stand-in.
+    **{f"keras_fashion_{key}": (lambda folder, key=key: datasets.keras_fashion_standin(key))
+       for key in datasets.KERAS_FASHION_FILES},
 }
 
 
@@ -69,7 +74,7 @@ def stage_data(files: Sequence[tuple[str, str]], run_dir: Path, data_dir: Path |
             continue
         origin, content = found
         for folder in (run_dir, run_dir / "data", run_dir.parent / "data"):
-            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
         staged.append(StagedFile(name=name, path=run_dir / name, origin=origin))
     return staged

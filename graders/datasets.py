@@ -136,3 +136,48 @@ def autoencoder_net_standin(folder: Path) -> bytes:
         target = Path(tmp) / "autoencoder.net"
         net.Save(str(target))
         return target.read_bytes()
+
+
+# Keras's own datasets, read from its cache (KERAS_HOME/datasets/) so load_data() never downloads.
+KERAS_FASHION_FILES = {
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "train_images": "train-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+}
+KERAS_TRAIN = 1500  # of digits28's 1,797 images; the rest are the test set
+
+
+def keras_digits(*, fashion: bool) -> tuple[tuple[np.ndarray, np.ndarray],
+                                             tuple[np.ndarray, np.ndarray]]:
+    """((x_train, y_train), (x_test, y_test)) as Keras's mnist and fashion_mnist give them:
+    uint8 images (N, 28, 28) in 0..255 and uint8 labels, made from digits28 (1,500 training and
+    297 test images). The Fashion-MNIST stand-in has every image turned a quarter and shuffled
+    differently from the digits a notebook may load by other means, so a grader can tell them
+    apart (they are not clothes: what is graded is which data a notebook trained on)."""
+    x, y = digits28(seed=7 if fashion else 28)
+    images = np.rint(x.reshape(-1, 28, 28) * 255.0).astype(np.uint8)
+    if fashion:
+        images = np.ascontiguousarray(np.rot90(images, k=1, axes=(1, 2)))
+    labels = y.astype(np.uint8)
+    return ((images[:KERAS_TRAIN], labels[:KERAS_TRAIN]),
+            (images[KERAS_TRAIN:], labels[KERAS_TRAIN:]))
+
+
+def keras_fashion_standin(name: str) -> bytes:
+    """One of Keras's four Fashion-MNIST files (gzipped idx: labels after an 8-byte header,
+    images after a 16-byte one), `name` a key of KERAS_FASHION_FILES."""
+    import gzip
+    import struct
+
+    split, what = name.split("_")
+    pair = keras_digits(fashion=True)[0 if split == "train" else 1]
+    if what == "labels":
+        labels = pair[1]
+        header = struct.pack(">II", 2049, len(labels))
+        payload = labels.tobytes()
+    else:
+        images = pair[0]
+        header = struct.pack(">IIII", 2051, len(images), 28, 28)
+        payload = images.tobytes()
+    return gzip.compress(header + payload, mtime=0)

@@ -171,6 +171,9 @@ def kernel_environment(run_dir: Path) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
+        # Keras 3 runs on the installed torch and reads its datasets from the run folder.
+        "KERAS_BACKEND": "torch",
+        "KERAS_HOME": str(run_dir / ".keras"),
     }
     threads = os.environ.get("NNGRADER_BLAS_THREADS", "1")
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
