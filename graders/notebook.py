@@ -138,10 +138,19 @@ def _saved_images(outputs: Any) -> tuple[str, ...]:
     return tuple(images)
 
 
+# Answers printed by a cell sit in its first lines; a cell that printed megabytes (a training log,
+# a flood) is read only this far, so searching it for answers stays cheap.
+SAVED_TEXT_CHARS = 200_000
+
+
 def _saved_text(outputs: Any) -> str:
-    """What a code cell printed (streams, and the text of results) when the student last ran it."""
-    texts = []
+    """What a code cell printed (streams, and the text of results) when the student last ran it,
+    up to SAVED_TEXT_CHARS characters."""
+    texts: list[str] = []
+    size = 0
     for output in outputs if isinstance(outputs, list) else []:
+        if size >= SAVED_TEXT_CHARS:
+            break
         if not isinstance(output, dict):
             continue
         text = output.get("text") if output.get("output_type") == "stream" else None
@@ -152,7 +161,8 @@ def _saved_text(outputs: Any) -> str:
             text = "".join(str(t) for t in text)
         if isinstance(text, str) and text:
             texts.append(text if text.endswith("\n") else text + "\n")
-    return "".join(texts)
+            size += len(texts[-1])
+    return "".join(texts)[:SAVED_TEXT_CHARS]
 
 
 def _cells_from_module(text: str) -> tuple[Cell, ...]:

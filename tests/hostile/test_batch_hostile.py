@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile import FULL, NONE, ROOT, hostile_notebook
+from hostile import FULL, ROOT, hostile_notebook
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +20,9 @@ HOSTILE = {
     "parent_killer": ("import os, signal\nfor pid in (os.getppid(), -1, 0):\n    try:\n"
                       "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass",
                       None),  # marks depend on isolation: only the grader's survival is checked
-    "flooder": ("import sys\nsys.stdout.write('y' * 50_000_000)\nsys.stdout.flush()", NONE),
-    "exiter": ("import os\nos._exit(3)", NONE),
+    "flooder": ("import sys\nsys.stdout.write('y' * 50_000_000)\nsys.stdout.flush()",
+                {**FULL, "2a": 0.0}),
+    "exiter": ("import os\nos._exit(3)", {**FULL, "2a": 0.0}),
 }
 
 

@@ -4,38 +4,41 @@ naming the limit, and the grader stays unharmed (its own memory stays small)."""
 from __future__ import annotations
 
 import pytest
-from hostile import FULL, NONE, grade_hostile
+from hostile import FULL, grade_hostile
 
 pytestmark = pytest.mark.integration
 
-# case -> (code run inside the function that makes answer_2a, marks, phrase the report holds)
+# case -> (code run inside the function that makes answer_2a, marks, phrase the report holds).
+# A case that ends the kernel costs 2a only: 2b and 2c, written in cells of their own, are
+# graded from a kernel that never ran the cell that died.
+LOST_2A = {**FULL, "2a": 0.0}
 CASES = {
     "memory_bomb": ("import numpy as np\nhog = np.ones(1 << 32)",
-                    {**FULL, "2a": 0.0}, "ran out of memory: the kernel may use 1500 MB"),
+                    LOST_2A, "ran out of memory: the kernel may use 1500 MB"),
     "huge_file": ("open('big.bin', 'wb').write(b'0' * (20 << 20))",
-                  {**FULL, "2a": 0.0}, "wrote a file larger than the 5 MB"),
+                  LOST_2A, "wrote a file larger than the 5 MB"),
     # Waiting, not computing: the wall-clock limit interrupts it and the kernel lives on.
     "endless_wait": ("import time\nwhile True:\n    time.sleep(0.1)",
-                     {**FULL, "2a": 0.0}, "was stopped after its time limit (8 s)"),
+                     LOST_2A, "was stopped after its time limit (8 s)"),
     # Computing: the CPU limit (6 s) ends the kernel before the 8 s wall-clock limit.
-    "endless_loop": ("while True:\n    pass", NONE, "used up its CPU time limit (6 s)"),
+    "endless_loop": ("while True:\n    pass", LOST_2A, "used up its CPU time limit (6 s)"),
     "cpu_hog_ignoring_interrupts": (
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
-        NONE, "used up its CPU time limit (6 s)"),
+        LOST_2A, "used up its CPU time limit (6 s)"),
     # The process limit (64) stops the bomb; the grader ends what it left behind, and the
     # kernel answers the other parts.
-    "fork_bomb": ("import os\nwhile True:\n    os.fork()", {**FULL, "2a": 0.0},
+    "fork_bomb": ("import os\nwhile True:\n    os.fork()", LOST_2A,
                   "process(es) running; they were ended. A kernel may run 64"),
     # 1 GB printed in small pieces: the grader keeps the first 10,000 characters; printing
     # that much costs more than the 6 CPU seconds the kernel has.
-    "printed_gigabyte": ("for _ in range(1_000_000):\n    print('x' * 1000)", NONE,
+    "printed_gigabyte": ("for _ in range(1_000_000):\n    print('x' * 1000)", LOST_2A,
                          "used up its CPU time limit (6 s)"),
     # One output larger than any message the grader accepts (20 MB here): cut off.
     "one_huge_output": ("import sys\nsys.stdout.write('y' * 50_000_000)\nsys.stdout.flush()",
-                        NONE, "one output larger than 20 MB"),
-    "os_exit": ("import os\nos._exit(3)", NONE, "exited with status 3"),
-    "sys_exit": ("import sys\nsys.exit('bye')", {**FULL, "2a": 0.0}, "SystemExit"),
-    "kills_its_own_kernel": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", NONE,
+                        LOST_2A, "one output larger than 20 MB"),
+    "os_exit": ("import os\nos._exit(3)", LOST_2A, "exited with status 3"),
+    "sys_exit": ("import sys\nsys.exit('bye')", LOST_2A, "SystemExit"),
+    "kills_its_own_kernel": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", LOST_2A,
                              "it was killed (SIGKILL)"),
 }
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile import FULL, NONE, ROOT, grade_hostile
+from hostile import FULL, ROOT, grade_hostile
 
 from graders.execute import isolation_problem
 
@@ -109,7 +109,10 @@ def swap(*args):
 get_ipython().events.register("pre_run_cell", swap)
 return ''' + WRONG_2A
     graded = grade_hostile(code, tmp_path, tight_assignments)
-    assert graded.marks == NONE  # nothing it sends in place of answers scores
+    # Nothing it sends in place of answers scores: 2a, whose numbers the forged replies would
+    # carry, gets nothing; 2b and 2c are judged in the grader (reference.py) from the inputs
+    # written in the notebook's text, which no reply of the kernel can change.
+    assert graded.marks == {**FULL, "2a": 0.0}
 
 
 def test_values_that_pretend_to_be_numbers_score_nothing(tmp_path, tight_assignments):

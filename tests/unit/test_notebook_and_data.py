@@ -27,6 +27,21 @@ def test_notebook_cells_and_assignment_id_are_read(tmp_path):
     assert [c.number for c in sub.code_cells] == [1]
 
 
+def test_saved_output_is_read_only_as_far_as_answers_sit_so_a_flood_stays_cheap(tmp_path):
+    from graders.notebook import SAVED_TEXT_CHARS
+
+    cell = nbformat.v4.new_code_cell("print(answers)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ft 0.98\n"),
+                    nbformat.v4.new_output("stream", name="stdout",
+                                           text=["x" * 1000 + "\n"] * 1000),
+                    nbformat.v4.new_output("stream", name="stdout", text="never read\n")]
+    path = tmp_path / "flood.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    saved = read_submission(path).code_cells[0].saved_text
+    assert saved.startswith("ft 0.98\n") and len(saved) == SAVED_TEXT_CHARS
+    assert "never read" not in saved
+
+
 @pytest.mark.parametrize("content, phrase", [
     (b"", "empty"),
     (b"{not json", "not a valid notebook (JSON error at line 1"),
