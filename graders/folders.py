@@ -9,6 +9,7 @@ executed or extracted to disk here: a zip's members are read into memory, with l
 from __future__ import annotations
 
 import dataclasses
+import io
 import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
@@ -126,3 +127,29 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # some editors save Latin-1; nothing a kernel needs is lost
+
+
+def is_folder_submission(folder: Path) -> bool:
+    """A student's folder handed in as modules: it holds a `python/` folder with .py files."""
+    return any(p.is_file() and not _ignored(p.relative_to(folder).parts)
+               for sub in folder.rglob("python") if sub.is_dir() and not sub.is_symlink()
+               for p in sub.glob("*.py"))
+
+
+def submission_bytes(path: Path) -> tuple[str, bytes]:
+    """(file name, bytes) that stand for a submission when it travels to a worker: a file as
+    it is; a folder as a zip of the modules it is graded on (same order and times, so the same
+    folder always gives the same bytes, and the gradebook's hash sees a change in any module)."""
+    if not path.is_dir():
+        return path.name, path.read_bytes()
+    found = _folder_modules(path)
+    if not found:
+        raise SubmissionError(f"{path}: holds no Python files (.py)")
+    chosen = choose_folder(list(found))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for rel in sorted(found):
+            if str(PurePosixPath(rel).parent) == chosen:
+                info = zipfile.ZipInfo(f"python/{PurePosixPath(rel).name}", (1980, 1, 1, 0, 0, 0))
+                archive.writestr(info, found[rel])
+    return f"{path.name}.zip", buffer.getvalue()

@@ -77,3 +77,17 @@ def test_zip_of_the_folder_grades_like_the_folder_and_a_missing_script_says_whic
     assert missing["details"]["mistake"] == "file_missing"
     assert "q1.py or run_q2.py" in missing["message"]
 
+
+
+def test_batch_grades_each_students_python_folder_as_one_submission(tmp_path, grade_cli):
+    import shutil
+
+    for student, fixture in (("alice", "right_cmu_names"), ("bob", "checker_divides_by_eps")):
+        shutil.copytree(FIXTURES / fixture, tmp_path / "class" / student)
+    result = grade_cli("batch", str(tmp_path / "class"), "--assignment", "gist_ca2", "--only",
+                       "1.5.1", "--out", str(tmp_path / "out"), "--seed", "11", "--jobs", "1",
+                       "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    scores = {s: json.loads((tmp_path / "out" / "results" / s / "results.json").read_text())
+              ["score"] for s in ("alice", "bob")}
+    assert scores == {"alice": 5, "bob": 0}

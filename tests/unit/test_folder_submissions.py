@@ -153,3 +153,38 @@ def test_a_bad_file_name_fails_at_load_with_its_key(root, replace, key):
     with pytest.raises(SpecError) as caught:
         load_assignment("course")
     assert "file" in str(caught.value)
+
+
+def test_a_class_folder_of_python_folders_gives_one_submission_per_student(tmp_path):
+    from graders.submissions import discover
+
+    _python_folder(tmp_path / "class")
+    bob = tmp_path / "class" / "bob"
+    bob.mkdir()
+    (bob / "hw.ipynb").write_text("{}")
+    (bob / "python").mkdir()
+    (bob / "python" / "nn.py").write_text(NN)
+    (tmp_path / "class" / "carol.py").write_text(NN)
+    found = {e.student: e.path.relative_to(tmp_path / "class") for e in
+             discover([str(tmp_path / "class")], tmp_path / "unpacked")}
+    # A notebook still wins over modules; a python/ folder is graded whole.
+    assert found == {"alice": Path("alice"), "bob": Path("bob/hw.ipynb"),
+                     "carol": Path("carol.py")}
+
+
+def test_a_folder_travels_as_the_same_zip_and_its_hash_sees_any_module_change(tmp_path):
+    from graders.folders import submission_bytes
+    from graders.gradebook import file_hash
+
+    folder = _python_folder(tmp_path)
+    name, packed = submission_bytes(folder)
+    assert name == "alice.zip" and submission_bytes(folder)[1] == packed
+    copy = tmp_path / name
+    copy.write_bytes(packed)
+    assert read_submission(copy).files == read_submission(folder).files
+    before = file_hash(folder)
+    (folder / "python" / "q1.py").write_text(Q1 + "# changed\n")
+    after = file_hash(folder)
+    assert after != before
+    (folder / "notes.py").write_text("# not graded\n")  # outside python/: not graded
+    assert file_hash(folder) == after
