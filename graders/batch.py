@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.errors import UsageError
+from graders.folders import submission_bytes
 from graders.gradebook import Gradebook, file_hash, spec_hash
 from graders.notebook import read_submission
 from graders.results import GradeReport
@@ -195,7 +196,7 @@ def run_batch(entries: list[Entry], out: Path, options: BatchOptions,
         attempts: dict[str, int] = {}
         pending = list(todo)
         while pending:
-            futures = {pool.submit(entry.path.name, entry.path.read_bytes(), spec.id,
+            futures = {pool.submit(*submission_bytes(entry.path), spec.id,
                                    options.only, options.data_dir,
                                    options.seed if options.seed is not None
                                    else secrets.randbelow(2**31), options.blas_threads):

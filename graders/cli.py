@@ -25,7 +25,8 @@ class ExitCode(enum.IntEnum):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grade", description="Grade a student's notebook (.ipynb) or module (.py).")
-    parser.add_argument("submission", help="the student's .ipynb or .py file")
+    parser.add_argument("submission", help="the student's .ipynb or .py file, or a folder or "
+                        ".zip holding a python/ folder of modules")
     parser.add_argument("--assignment", help="assignment id (default: from the notebook)")
     parser.add_argument("--only", help="comma-separated parts or questions, e.g. 3a,3b")
     parser.add_argument("--data", help="folder with the course's own data files")

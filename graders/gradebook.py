@@ -99,7 +99,10 @@ class MarkConflictError(UsageError):
 
 
 def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a submission: a file's bytes, or the zip a folder submission travels as."""
+    from graders.folders import submission_bytes
+
+    return hashlib.sha256(submission_bytes(path)[1]).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

@@ -171,15 +171,24 @@ class Grader:
             run_dir.mkdir()
             # Every home's data, whatever parts are graded: running only the definitions can
             # still reach another question's loading code (a name both questions bind).
+            self._write_modules(run_dir)
             staged = self._stage(run_dir)
+            files = {p.id: self._file_of(p) for p in parts}
+            results.update({p.id: self._file_missing(p) for p in parts
+                            if not p.by_hand and files[p.id] is None})
             # Parts of one home share a kernel: a home's full run stops where that home says
-            # (e.g. before a later question reuses the name its checks read).
+            # (e.g. before a later question reuses the name its checks read). In a folder
+            # submission, parts reading different files get different kernels.
             for mode in ("definitions", "full"):
                 for home in (self.spec, *self.spec.homes):
-                    group = [p for p in parts if p.run == mode and not p.by_hand
-                             and self.spec.home_of(p) is home]
-                    if group:
-                        results.update(self._grade_group(group, mode, run_dir, staged, home))
+                    for file in dict.fromkeys(f for f in files.values() if f is not None):
+                        group = [p for p in parts if p.run == mode and not p.by_hand
+                                 and self.spec.home_of(p) is home and files[p.id] == file]
+                        if group:
+                            source = (self.submission.only_file(file) if file
+                                      else self.submission)
+                            results.update(self._grade_group(group, mode, run_dir, staged,
+                                                             home, source))
         for part in parts:
             if part.by_hand:
                 cells = self._answer_cells(part)
@@ -197,6 +206,34 @@ class Grader:
                 c.visibility == "public" for p in parts for c in p.checks) else None,
         )
 
+    def _file_of(self, part: PartSpec) -> str | None:
+        """The file of a folder submission a part reads ("" for every file, or for a notebook);
+        None when the folder holds none of the part's alternatives."""
+        if self.submission.format != "folder" or not part.file:
+            return ""
+        return self.submission.pick_file(part.file)
+
+    def _file_missing(self, part: PartSpec) -> PartResult:
+        names = " or ".join(part.file.split("|"))
+        held = ", ".join(self.submission.file_names()) or "no modules"
+        message = (f"Part {part.id} reads {names}, which is not in your submission (it holds "
+                   f"{held}). Hand in the python/ folder with the file named as the handout "
+                   "names it.")
+        return PartResult(part_id=part.id, title=part.title, marks=part.marks, checks=tuple(
+            CheckResult(c.id, c.title or c.id, c.marks, 0.0, message=message,
+                        visibility=c.visibility, details={"mistake": "file_missing"})
+            for c in part.checks))
+
+    def _write_modules(self, run_dir: Path) -> None:
+        """A folder submission's modules beside the kernel, so its scripts import them (the
+        handout's support files are written after, over a student's copy of them)."""
+        support = dict(self.spec.support_sources())
+        for name, text in self.submission.files:
+            (run_dir / name).write_text(text, encoding="utf-8")
+            given = support[name] / name if name in support else None
+            if given is not None and given.read_text(encoding="utf-8") != text:
+                self.notes.append(f"{name}: the handout's copy was used instead of yours")
+
     def _stage(self, run_dir: Path) -> dict[str, Path]:
         staged = [f for data, folder in self.spec.data_sources()
                   for f in datafiles.stage_data([(data.name, data.standin)], run_dir,
@@ -210,7 +247,8 @@ class Grader:
         return {f.name: f.path for f in staged}
 
     def _grade_group(self, parts: list[PartSpec], mode: str, run_dir: Path,
-                     staged: dict[str, Path], home: AssignmentSpec) -> dict[str, PartResult]:
+                     staged: dict[str, Path], home: AssignmentSpec,
+                     source: Submission) -> dict[str, PartResult]:
         """Run what the parts need in one kernel and grade them there. When a cell of the
         student's ends the kernel, the parts are graded in a fresh kernel that ran only the
         cells before it: what the notebook does later must not cost a right function its marks."""
@@ -222,7 +260,7 @@ class Grader:
                 kernel = KernelProxy(session, call_seconds=self.spec.limits.call_seconds,
                                      budget_seconds=self.spec.limits.checks_seconds)
                 self._execute(session, kernel, mode, needed, stop_before, home,
-                              [p.id for p in parts])
+                              [p.id for p in parts], source)
                 self.timings["execution"] += session.record.execution_seconds
                 fatal = _cell_that_ended_the_kernel(session.record)
                 if fatal is not None and stop_before is None and fatal > 1:
@@ -243,17 +281,21 @@ class Grader:
 
     def _execute(self, session: KernelSession, kernel: KernelProxy, mode: str,
                  needed: list[str], stop_before: int | None, home: AssignmentSpec,
-                 parts: Sequence[str] = ()) -> None:
+                 parts: Sequence[str] = (), source: Submission | None = None) -> None:
+        source = source or self.submission
         if mode == "definitions":
-            self._run_definitions(session, kernel, needed, stop_before)
+            self._run_definitions(session, kernel, needed, stop_before, source)
         else:
-            session.run_cells([(c.number, c.source) for c in self._full_run_cells(home, parts)
+            session.run_cells([(c.number, c.source)
+                               for c in self._full_run_cells(home, parts, source)
                                if stop_before is None or c.number < stop_before])
 
     def _run_definitions(self, session: KernelSession, kernel: KernelProxy,
-                         needed: list[str], stop_before: int | None = None) -> None:
+                         needed: list[str], stop_before: int | None = None,
+                         source: Submission | None = None) -> None:
+        source = source or self.submission
         skip = (*prune.DEFAULT_SKIP_CALLS, *self.spec.skip_calls)
-        pruned = [p for p in prune.prune_cells(self.submission.cells, needed, skip)
+        pruned = [p for p in prune.prune_cells(source.cells, needed, skip)
                   if stop_before is None or p.cell.number < stop_before]
         session.run_cells([(p.cell.number, p.source) for p in pruned])
         missing = [n for n, kind in kernel.describe(needed).items() if kind == "missing"]
@@ -261,8 +303,8 @@ class Grader:
                      for m in [re.search(r"name '(\w+)' is not defined", c.error_value)] if m}
         # Only a name a left-out statement binds is worth a whole run (a failed import, e.g.
         # Colab's drive, would fail there too, after paying for every training loop).
-        repairable = prune.names_bound_by_dropped(self.submission.cells, needed, skip)
-        bound = prune.names_bound_anywhere(self.submission.cells)
+        repairable = prune.names_bound_by_dropped(source.cells, needed, skip)
+        bound = prune.names_bound_anywhere(source.cells)
         if session.alive and not (undefined & repairable or any(n in bound for n in missing)):
             return
         # The dependency analysis missed something: run everything, as a notebook would.
@@ -271,20 +313,22 @@ class Grader:
         session.record.cells.clear()
         session.record.mode = "full"
         if session.alive:
-            session.run_cells([(c.number, c.source) for c in self.submission.code_cells
+            session.run_cells([(c.number, c.source) for c in source.code_cells
                                if stop_before is None or c.number < stop_before])
 
     def _full_run_cells(self, home: AssignmentSpec | None = None,
-                        for_parts: Sequence[str] = ()) -> list[Cell]:
+                        for_parts: Sequence[str] = (),
+                        source: Submission | None = None) -> list[Cell]:
         """The code cells a full run executes: all, or those before the first cell (of any
         kind) that matches one of the full_run_stops_before patterns of the spec (and of the
         home whose parts the run is for)."""
         stops = dict.fromkeys([*self.spec.full_run_stops_before,
                                *(home.full_run_stops_before if home is not None else ())])
         patterns = [re.compile(p, re.MULTILINE) for p in stops]
-        for cell in self.submission.cells:
+        source = source or self.submission
+        for cell in source.cells:
             if any(p.search(cell.source) for p in patterns):
-                before = [c for c in self.submission.code_cells if c.index < cell.index]
+                before = [c for c in source.code_cells if c.index < cell.index]
                 which = "parts that need the notebook's state"
                 if self.spec.homes and for_parts:  # say which: other homes' parts ran on
                     which = (f"part {for_parts[0]}, which needs the notebook's state,"
@@ -293,7 +337,7 @@ class Grader:
                 self.notes.append(f"{which} ran code cells 1 to {len(before)} only (the cells "
                                   "after them are not needed for those parts)")
                 return before
-        return list(self.submission.code_cells)
+        return list(source.code_cells)
 
     def _note_run(self, record: RunRecord) -> None:
         for cell in record.cells:

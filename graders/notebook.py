@@ -3,6 +3,7 @@ plain Python module. Produces the cells in order; never runs anything."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class Cell:
     images: tuple[str, ...] = ()  # base64 PNGs among the outputs saved in the notebook
     cell_id: str = ""  # nbformat 4.5 cell id ("" for older notebooks and modules)
     saved_text: str = ""  # printed text among the outputs saved in the notebook
+    file: str = ""  # the file it comes from, in a submission of several files ("" otherwise)
 
     def as_markdown(self) -> str:
         """Markdown cells as they are; code in a fenced block, so answers read as one text."""
@@ -43,9 +45,24 @@ def fenced(text: str, info: str = "") -> str:
 @dataclass(frozen=True)
 class Submission:
     path: Path
-    format: str  # "ipynb" or "py"
+    format: str  # "ipynb", "py", or "folder" (several modules: a `python/` folder or a zip)
     cells: tuple[Cell, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # A folder submission's modules, (file name, text), written beside the kernel so that
+    # `from nn import *` in a script finds the student's own nn.py.
+    files: tuple[tuple[str, str], ...] = ()
+
+    def file_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.files)
+
+    def pick_file(self, alternatives: str) -> str | None:
+        """The first of `a.py|b.py` the submission holds (None when it holds none)."""
+        names = set(self.file_names())
+        return next((n for n in alternatives.split("|") if n in names), None)
+
+    def only_file(self, name: str) -> Submission:
+        """The same submission reduced to the cells of one of its files."""
+        return dataclasses.replace(self, cells=tuple(c for c in self.cells if c.file == name))
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:
@@ -61,6 +78,10 @@ class Submission:
 def read_submission(path: str | Path) -> Submission:
     """Read a .ipynb or .py submission. Raises SubmissionError saying why it cannot be read."""
     path = Path(path)
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        from graders.folders import read_folder_submission  # late: it builds on this module
+
+        return read_folder_submission(path)
     if not path.is_file():
         raise SubmissionError(f"{path}: no such file")
     raw = path.read_bytes()

@@ -110,7 +110,19 @@ def _scope_names(node: ast.stmt) -> tuple[set[str], set[str]]:
         child = stack.pop()
         uses |= {s.get_name() for s in child.get_symbols() if s.is_global()}
         stack.extend(child.get_children())
-    return binds, uses
+    return binds, uses | _augmented_names(node)
+
+
+def _augmented_names(node: ast.AST) -> set[str]:
+    """Names `x += ...` reads before it binds them at this level (the symbol table records only
+    the binding, so `total = 0` would be dropped while `total += err` was kept)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        return set()
+    found = {node.target.id} if isinstance(node, ast.AugAssign) and isinstance(
+        node.target, ast.Name) else set()
+    for child in ast.iter_child_nodes(node):
+        found |= _augmented_names(child)
+    return found
 
 
 def _root_name(node: ast.expr) -> str | None:

@@ -64,6 +64,9 @@ class PartSpec:
     # reference, support files and data; "" for a part this assignment defines itself.
     home: str = ""
     home_part: str = ""
+    # In a submission of several files (a python/ folder): the file the part reads, with
+    # alternatives "q1.py|run_q2.py" (the first present wins); "" reads every file.
+    file: str = ""
 
     @property
     def public_checks(self) -> tuple[CheckSpec, ...]:
@@ -401,7 +404,8 @@ class _Reader:
         """`from: HOME`, `parts: {home part: our part}`, optional `marks: {our part: marks}`
         and `answers: {our part: {start, stop}}` (where a by-hand answer sits in our numbering).
         Each part keeps its home's checks, rescaled to the marks given here."""
-        self.only_keys(data, key, {"id", "title", "from", "parts", "marks", "answers", "total"})
+        self.only_keys(data, key, {"id", "title", "from", "parts", "marks", "answers", "total",
+                                   "file", "files"})
         home = self.home(self.ident(data["from"], f"{key}.from"), f"{key}.from")
         chosen = self.mapping(self.required(data, key, "parts"), f"{key}.parts")
         if not chosen:
@@ -412,6 +416,11 @@ class _Reader:
                                                     f"{key}.marks").items()}
         answers = {str(k): v for k, v in self.mapping(data.get("answers", {}),
                                                       f"{key}.answers").items()}
+        # Which file of a folder submission each part reads: `file` for the whole question,
+        # `files: {our part: name}` for single parts.
+        files = {str(k): self.file_choice(v, f"{key}.files.{k}") for k, v in
+                 self.mapping(data.get("files", {}), f"{key}.files").items()}
+        every = self.file_choice(data["file"], f"{key}.file") if "file" in data else ""
         parts = []
         for home_part, ours in chosen.items():
             where = f"{key}.parts.{home_part}"
@@ -428,9 +437,11 @@ class _Reader:
             if part_id in answers:
                 part = dataclasses.replace(part, answer=self.answer(
                     answers[part_id], f"{key}.answers.{part_id}"))
+            if files.get(part_id, every):
+                part = dataclasses.replace(part, file=files.get(part_id, every))
             parts.append(part)
         ids = [p.id for p in parts]
-        for name, label in ((marks, "marks"), (answers, "answers")):
+        for name, label in ((marks, "marks"), (answers, "answers"), (files, "files")):
             for part_id in name:
                 if part_id not in ids:
                     raise self.fail(f"{key}.{label}.{part_id}", "is not a part of this question",
@@ -478,7 +489,7 @@ class _Reader:
     def part(self, raw: Any, key: str) -> PartSpec:
         data = self.mapping(raw, key)
         self.only_keys(data, key, {"id", "title", "marks", "by_hand", "needs", "run", "checks",
-                                   "answer", "hidden_marks"})
+                                   "answer", "hidden_marks", "file"})
         marks = self.number(self.required(data, key, "marks"), f"{key}.marks")
         by_hand = bool(data.get("by_hand", False))
         checks = tuple(self.check(c, f"{key}.checks[{i}]")
@@ -512,7 +523,19 @@ class _Reader:
             checks=checks,
             answer=self.answer(data["answer"], f"{key}.answer") if "answer" in data else None,
             hidden_marks=hidden_marks,
+            file=self.file_choice(data["file"], f"{key}.file") if "file" in data else "",
         )
+
+    def file_choice(self, value: Any, key: str) -> str:
+        """`nn.py` or alternatives `q1.py|run_q2.py`: plain file names, no folders."""
+        text = self.text(value, key)
+        names = text.split("|")
+        for name in names:
+            if not name or "/" in name or "\\" in name or name in (".", ".."):
+                raise self.fail(key, f"{name!r} is not a file name",
+                                "name the module as it sits in the python/ folder, e.g. "
+                                "q1.py, with alternatives q1.py|run_q2.py")
+        return text
 
     def answer(self, raw: Any, key: str) -> AnswerLocator:
         data = self.mapping(raw, key)

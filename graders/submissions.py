@@ -37,8 +37,14 @@ def _student_id(name: str, pattern: re.Pattern[str] | None) -> str:
 
 
 def _pick(folder: Path) -> Path | None:
-    """The submission inside a student's folder: a notebook, else a module (not a checkpoint)."""
+    """The submission inside a student's folder: a notebook, else the folder itself when it
+    holds a `python/` folder of modules (graded as one submission), else a module (not a
+    checkpoint)."""
+    from graders.folders import is_folder_submission
+
     for suffix in SUFFIXES:
+        if suffix == ".py" and is_folder_submission(folder):
+            return folder
         found = sorted(p for p in folder.rglob(f"*{suffix}")
                        if ".ipynb_checkpoints" not in p.parts and p.is_file())
         if found:

@@ -117,3 +117,12 @@ def test_classes_are_not_added_when_every_needed_name_is_bound():
     source = CLASS_AND_TRAINING + "class Other:\n    pass\n"
     kept = _kept(source, ["helper"])
     assert "def helper" in kept and "class Model" not in kept and "class Other" not in kept
+
+
+def test_an_augmented_assignment_kept_keeps_the_statement_that_starts_its_total():
+    source = ("params = {'W': 1.0}\ntotal = 0\nunused = 5\nfor k in list(params):\n"
+              "    params[k] += 1\n    total += abs(params[k])\n"
+              "def f(z):\n    unused_local = 0\n    unused_local += z\n    return unused_local\n")
+    kept = _kept(source, ["params"])
+    assert "total = 0" in kept and "total += abs" in kept
+    assert "unused = 5" not in kept and "def f" not in kept
