@@ -182,10 +182,11 @@ def test_a_changed_check_regrades_the_submissions_it_may_change(tmp_path):
     unchanged = _batch("class", "--out", "out", cwd=tmp_path, env=env)
     assert "0 graded now, 3 unchanged" in unchanged.stdout
 
-    checks = assignments / "lstm_gates/checks.py"
-    fixed = checks.read_text().replace('f"For {label}:\\n  "', 'f"(fixed) For {label}:\\n  "')
-    assert fixed != checks.read_text()
-    checks.write_text(fixed)
+    # lstm_gates' checks are data: fix how a wrong h_t is explained to students.
+    spec = assignments / "lstm_gates/spec.yaml"
+    fixed = spec.read_text().replace('h: "h_t = o_t *', 'h: "(fixed) h_t = o_t *')
+    assert fixed != spec.read_text()
+    spec.write_text(fixed)
     again = _batch("class", "--out", "out", cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
     assert "3 graded now, 0 unchanged" in again.stdout
@@ -193,7 +194,7 @@ def test_a_changed_check_regrades_the_submissions_it_may_change(tmp_path):
     with sqlite3.connect(tmp_path / "out/gradebook.sqlite") as db:
         messages = [m for (m,) in db.execute(
             "SELECT message FROM checks WHERE student = 's001_buggy'")]
-    assert any(m.startswith("(fixed) For ") for m in messages)
+    assert any("(fixed) h_t = o_t * tanh(C_t)" in m for m in messages)
 
 
 def test_exports_canvas_gradescope_summary_and_similarity(tmp_path):
