@@ -114,17 +114,6 @@ def check_init_shapes(ctx: CheckContext) -> Outcome:
 # --------------------------------------------------------------------- 1.2.1 sigmoid, forward
 
 
-@register("mlp_numpy.sigmoid", mistakes=("not_defined", "crashed", "wrong_type", "wrong_shape",
-                                         "wrong_nonfinite", "wrong_values"))
-def check_sigmoid(ctx: CheckContext) -> Outcome:
-    x = np.concatenate([np.linspace(-8, 8, 17), [-40.0, 40.0, -700.0, 700.0]]).reshape(3, 7)
-    results, failure = ctx.request(HELPERS, [call_op("sigmoid", x)], "call sigmoid(x)")
-    if failure:
-        return failure
-    wrong = _compare(results[0], ctx.reference.sigmoid(x), "sigmoid(x)", rtol=1e-7, atol=1e-12)
-    return wrong or Outcome.passed("sigmoid is right elementwise, including at +-700.")
-
-
 def _forward_case(ctx: CheckContext) -> dict[str, Any]:
     rng = ctx.rng("forward")
     x = rng.standard_normal((4, 5))
@@ -179,101 +168,6 @@ def check_forward_cache(ctx: CheckContext) -> Outcome:
         if wrong:
             return wrong
     return Outcome.passed("forward caches (X, pre_act, post_act).")
-
-
-# ------------------------------------------------------------------------------ 1.2.4 softmax
-
-
-def _softmax_case(ctx: CheckContext) -> dict[str, Any]:
-    rng = ctx.rng("softmax")
-    x = rng.standard_normal((5, 4)) * 3
-    shift = rng.uniform(-50, 50, size=(5, 1))
-    big = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0], [0.0, -1000.0, 1000.0]])
-    ops = [call_op("softmax", x), call_op("softmax", x + shift), call_op("softmax", big),
-           put_op("nng_sm", x.copy()), call_op("softmax", Ref("$nng_sm"), want=False),
-           get_op("$nng_sm")]
-    results, failure = ctx.request(HELPERS, ops, "call softmax(x)")
-    return {"x": x, "shift": shift, "big": big, "results": results, "failure": failure}
-
-
-@register("mlp_numpy.softmax_values", mistakes=("not_defined", "crashed", "wrong_type",
-                                                "wrong_shape", "wrong_nonfinite", "wrong_values",
-                                                "whole_matrix", "by_column"))
-def check_softmax_values(ctx: CheckContext) -> Outcome:
-    case = ctx.once("softmax", lambda: _softmax_case(ctx))
-    if case["failure"]:
-        return case["failure"]
-    x, got = case["x"], case["results"][0]
-    wrong = _compare(got, ctx.reference.softmax(x), "softmax(x)", rtol=1e-7, atol=1e-12)
-    if wrong is None:
-        return Outcome.passed("softmax normalises each row.")
-    array = as_float_array(got)
-    if array is not None and array.shape == x.shape:
-        e = np.exp(x - x.max())
-        if np.allclose(array, e / e.sum()):
-            return Outcome.failed("softmax normalises over the whole matrix: the entries sum to "
-                                  "1 in total, but each row (one example) must sum to 1. Sum "
-                                  "with axis=1, keepdims=True.", mistake="whole_matrix")
-        if np.allclose(array, ctx.reference.softmax(x.T).T):
-            return Outcome.failed("softmax normalises each column; each row is one example and "
-                                  "must sum to 1 (axis=1, not axis=0).", mistake="by_column")
-    return wrong
-
-
-@register("mlp_numpy.softmax_stable", mistakes=("not_defined", "crashed", "overflow",
-                                                "global_max", "wrong_type", "wrong_shape",
-                                                "wrong_values"))
-def check_softmax_stable(ctx: CheckContext) -> Outcome:
-    """Rows of logits near +1000, near -1000, and spanning both in one matrix."""
-    case = ctx.once("softmax", lambda: _softmax_case(ctx))
-    if case["failure"]:
-        return case["failure"]
-    big, got = case["big"], as_float_array(case["results"][2])
-    expected = ctx.reference.softmax(big)
-    if got is not None and got.shape == big.shape and not np.all(np.isfinite(got)):
-        bad_rows = sorted({int(r) for r in np.argwhere(~np.isfinite(got))[:, 0]})
-        if 0 not in bad_rows:
-            return Outcome.failed(
-                f"softmax gives NaN for row(s) {bad_rows} of logits {big.tolist()}: it "
-                "subtracts one maximum for the whole matrix, so rows far below it underflow to "
-                "0/0. Subtract each row's own maximum (np.max(x, axis=1, keepdims=True)).",
-                mistake="global_max")
-        return Outcome.failed(f"softmax overflows for logits near 1000 (NaN in rows "
-                              f"{bad_rows}): subtract each row's maximum before np.exp.",
-                              mistake="overflow")
-    wrong = _compare(case["results"][2], expected, "softmax of logits of size 1000",
-                     rtol=1e-7, atol=1e-12)
-    return wrong or Outcome.passed("softmax is stable for logits of +-1000.")
-
-
-@register("mlp_numpy.softmax_pure", mistakes=("not_defined", "crashed", "changes_input",
-                                              "not_invariant", "wrong_type", "wrong_shape",
-                                              "wrong_values"))
-def check_softmax_pure(ctx: CheckContext) -> Outcome:
-    """Adding a constant to each row changes nothing, and the input array is left unchanged."""
-    case = ctx.once("softmax", lambda: _softmax_case(ctx))
-    if case["failure"]:
-        return case["failure"]
-    x, (plain, shifted, _, after) = case["x"], (case["results"][0], case["results"][1],
-                                                case["results"][2], case["results"][5])
-    after_arr = as_float_array(after)
-    if after_arr is None or after_arr.shape != x.shape or not np.array_equal(after_arr, x):
-        return Outcome.failed("softmax changed the array it was given (e.g. `x -= x.max(...)`"
-                              " or `np.exp(x, out=x)`); the caller's logits must stay as they "
-                              "were. Work on a new array: `shifted = x - ...`.",
-                              mistake="changes_input")
-    plain_arr = as_float_array(plain)
-    if plain_arr is None:
-        return Outcome.failed(f"softmax returned {describe_value(plain)}.", mistake="wrong_type")
-    wrong = _compare(shifted, plain_arr, "softmax(x + c) compared with softmax(x)", rtol=1e-6,
-                     atol=1e-10)
-    if wrong:
-        wrong.mistake = "not_invariant"
-        wrong.message = ("Adding a constant to each row changed softmax's output:\n"
-                         + wrong.message)
-        return wrong
-    return Outcome.passed("softmax ignores a constant added to each row and leaves its input "
-                          "unchanged.")
 
 
 # ------------------------------------------------------------------ 1.2.5 loss and accuracy

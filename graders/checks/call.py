@@ -113,9 +113,8 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
     if comparison.ok:
         return Outcome.passed(comparison.summary, **comparison.details)
     for mistake, (value, hint) in (wrong_answers or {}).items():
-        wrong = as_float_array(value)
-        if array is not None and wrong is not None and wrong.shape == array.shape and bool(
-                np.allclose(array, wrong, rtol=rtol, atol=atol)):
+        if array is not None and same_answer(array, as_float_array(value), rtol=rtol,
+                                             atol=atol):
             return Outcome.failed(f"{name} is the known wrong answer '{mistake}' (see the "
                                   f"hint).\n{comparison.message}", mistake=mistake, hint=hint,
                                   **comparison.details)
@@ -133,6 +132,18 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
     mistake = {"type": "wrong_type", "shape": "wrong_shape",
                "nonfinite": "nonfinite"}.get(comparison.problem, "wrong_values")
     return Outcome.failed(comparison.message, mistake=mistake, **comparison.details)
+
+
+def same_answer(array: np.ndarray, wrong: np.ndarray | None, *, rtol: float,
+                atol: float) -> bool:
+    """True when a student's array is a known wrong answer: the same shape, NaN or infinite in
+    the same entries (a softmax that overflows is named by where it does), close elsewhere."""
+    if wrong is None or wrong.shape != array.shape:
+        return False
+    bad = ~np.isfinite(array)
+    if not np.array_equal(bad, ~np.isfinite(wrong)):
+        return False
+    return bool(np.allclose(array[~bad], wrong[~bad], rtol=rtol, atol=atol))
 
 
 def _equal(a: Any, b: Any) -> bool:

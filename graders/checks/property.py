@@ -43,6 +43,7 @@ from graders.checks.schema import (
     AnyOf,
     Choice,
     Integer,
+    ListOf,
     Number,
     Param,
     Schema,
@@ -60,16 +61,18 @@ MISTAKES = ("not_defined", "crashed", "wrong_type", "changed_input", "not_invari
 
 
 def _names_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
-    needs = v["property"] in ("invariant", "finite_at_extremes")
+    properties = [v["property"], *(v.get("also") or [])]
+    needs = [p for p in properties if p in ("invariant", "finite_at_extremes")]
     if needs and not v["input"]:
-        return ("input", f"property {v['property']!r} needs the input it changes",
+        return ("input", f"property {needs[0]!r} needs the input it changes",
                 f"add input: <one of {', '.join(v['inputs'])}>")
     if v["input"] and v["input"] not in v["inputs"]:
         return ("input", f"{v['input']!r} is not an input", did_you_mean(v["input"], v["inputs"]))
-    if v["property"] in ("partition", "permutation"):
+    covers = [p for p in properties if p in ("partition", "permutation")]
+    if covers:
         n = v["n"]
         if n is None:
-            return ("n", f"property {v['property']!r} needs n, the number of items",
+            return ("n", f"property {covers[0]!r} needs n, the number of items",
                     "add n: <a number or a size name>")
         if isinstance(n, str) and n not in v["sizes"]:
             return ("n", f"size {n!r} is not declared", did_you_mean(n, v["sizes"]))
@@ -79,6 +82,8 @@ def _names_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
 SCHEMA = Schema(
     *call_params(),
     Param("property", Choice(*PROPERTIES), doc="what must hold"),
+    Param("also", ListOf(Choice(*PROPERTIES)), [], doc="further properties that must hold of "
+          "the same call, judged in turn after `property` (the first that fails is reported)"),
     Param("input", Text(), "", doc="the input the property changes or watches"),
     Param("transform", Choice(*TRANSFORMS), "add_constant_per_row",
           doc="for `invariant`: what is done to the input"),
@@ -217,13 +222,13 @@ def judge_differs(first: Any, second: Any, *, name: str) -> Outcome:
 
 
 def _plan(call: Call, p: Mapping[str, Any], values: Mapping[str, Any],
-          rng: np.random.Generator) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+          rng: np.random.Generator, prop: str
+          ) -> tuple[list[dict[str, Any]], list[int], list[str]]:
     """The ops, the positions of the results the judge needs, and the inputs watched."""
     store = call.handle(STORE)
     ops = call.kernel_ops(values, store=store) + call.fetch_ops(p["output"], store)
     marks = [len(ops) - 1]
     watched: list[str] = []
-    prop = p["property"]
     if prop == "input_unchanged":
         watched = [p["input"]] if p["input"] else [
             n for n, v in values.items() if as_float_array(v) is not None]
@@ -249,7 +254,21 @@ def check_property(ctx: CheckContext) -> Outcome:
     p = validated(SCHEMA, ctx.check.params)
     call = Call(p, ctx.check.visibility)
     values = ctx.once(("inputs", call.key()), lambda: call.draw(ctx.seed, ctx.reference))
-    ops, marks, watched = _plan(call, p, values, call.rng(ctx.seed, "property"))
+    passed = []
+    for prop in [p["property"], *p["also"]]:
+        outcome = _check_one(ctx, p, call, values, prop)
+        if outcome.fraction < 1:
+            return outcome
+        passed.append(outcome)
+    if len(passed) == 1:
+        return passed[0]
+    return Outcome.passed(" ".join(o.message[:1].upper() + o.message[1:] for o in passed))
+
+
+def _check_one(ctx: CheckContext, p: Mapping[str, Any], call: Call, values: Mapping[str, Any],
+               prop: str) -> Outcome:
+    """One property: its request, then its judge."""
+    ops, marks, watched = _plan(call, p, values, call.rng(ctx.seed, "property", prop), prop)
     function = p["function"].lstrip("$")
     results, failed = ctx.request(None, ops, f"call {function}")
     if failed is not None:
@@ -257,19 +276,17 @@ def check_property(ctx: CheckContext) -> Outcome:
     assert results is not None
     name = describe_output(p["output"], p["function"])
     picked = []
-    for mark in marks if p["property"] != "input_unchanged" else marks[:1]:
+    for mark in marks if prop != "input_unchanged" else marks[:1]:
         try:
             picked.append(pick(p["output"], results[mark]))
         except LookupError as exc:
             return Outcome.failed(f"{name} {exc}.", mistake="wrong_type")
     after = dict(zip(watched, [results[m] for m in marks[1:]], strict=True)) if watched else {}
-    return _judge(p, picked, after,
-                  values, name, function)
+    return _judge(p, prop, picked, after, values, name, function)
 
 
-def _judge(p: Mapping[str, Any], picked: Sequence[Any], after: Mapping[str, Any],
+def _judge(p: Mapping[str, Any], prop: str, picked: Sequence[Any], after: Mapping[str, Any],
            values: Mapping[str, Any], name: str, function: str) -> Outcome:
-    prop = p["property"]
     if prop == "input_unchanged":
         return judge_unchanged({w: values[w] for w in after}, after, function)
     if prop == "invariant":

@@ -24,6 +24,32 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / np.sum(e, axis=1, keepdims=True)
 
 
+# Known wrong softmaxes: the checks name a student's output that equals one of these.
+def softmax_whole_matrix(x: np.ndarray) -> np.ndarray:
+    """Normalised over the whole matrix instead of each row."""
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def softmax_by_column(x: np.ndarray) -> np.ndarray:
+    """Each column sums to 1 instead of each row."""
+    return softmax(x.T).T
+
+
+def softmax_overflows(x: np.ndarray) -> np.ndarray:
+    """np.exp of the raw logits: NaN wherever a row holds a large logit (or only tiny ones)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(x)
+        return e / np.sum(e, axis=1, keepdims=True)
+
+
+def softmax_global_max(x: np.ndarray) -> np.ndarray:
+    """One maximum for the whole matrix: rows far below it underflow to 0/0."""
+    with np.errstate(invalid="ignore"):
+        e = np.exp(x - np.max(x))
+        return e / np.sum(e, axis=1, keepdims=True)
+
+
 # name -> (function, derivative as a function of the post-activation)
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": (sigmoid, lambda a: a * (1.0 - a)),

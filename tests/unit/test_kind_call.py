@@ -41,6 +41,19 @@ def test_a_known_wrong_answer_is_named_with_its_hint():
     assert "known wrong answer 'sign_flipped'" in outcome.message
 
 
+@pytest.mark.parametrize("actual, mistake", [
+    (np.array([[0.5, 0.5], [np.nan, np.nan]]), "global_max"),   # NaN where the known answer has
+    (np.array([[np.nan, np.nan], [0.5, 0.5]]), "nonfinite"),    # NaN elsewhere: not named
+    (np.array([[0.5, 0.5], [np.inf, 0.5]]), "nonfinite"),       # non-finite in other entries
+])
+def test_a_known_wrong_answer_with_nan_is_named_only_when_its_nan_entries_agree(actual, mistake):
+    expected = np.full((2, 2), 0.5)
+    known = np.array([[0.5, 0.5], [np.nan, np.nan]])
+    outcome = judge_output(actual=actual, expected=expected, name="p", rtol=1e-7, atol=1e-12,
+                           wrong_answers={"global_max": (known, "subtract each row's maximum")})
+    assert outcome.mistake == mistake
+
+
 def test_a_loss_given_as_a_one_entry_array_is_one_number():
     assert judge_output(actual=np.array([2.5]), expected=2.5, name="loss", rtol=1e-9,
                         atol=0).fraction == 1

@@ -114,6 +114,8 @@ def test_a_good_property_spec_loads(tmp_path, monkeypatch):
     ({"property": "finite_at_extremes", "input": ""}, "params.input", "non-empty"),
     ({"property": "permutation"}, "params.n", "needs n"),
     ({"property": "partition", "n": "N"}, "params.n", "size 'N' is not declared"),
+    ({"also": ["invarient"]}, "params.also[0]", "did you mean 'invariant'?"),
+    ({"also": ["permutation"]}, "params.n", "'permutation' needs n"),
 ])
 def test_a_property_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         tmp_path, monkeypatch, change, key, phrase):
@@ -122,3 +124,13 @@ def test_a_property_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         load_spec(path)
     assert caught.value.key_path == f"questions[0].parts[0].checks[0].{key}"
     assert phrase in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_further_property_that_changes_an_input_must_name_it(tmp_path, monkeypatch):
+    params = {k: v for k, v in GOOD.items() if k != "input"}
+    path = _spec(tmp_path, monkeypatch, {**params, "property": "input_unchanged",
+                                         "also": ["invariant"]})
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.key_path == "questions[0].parts[0].checks[0].params.input"
+    assert "'invariant' needs the input" in str(caught.value)
