@@ -229,7 +229,7 @@ def judge_momentum_carries(updates: Updates, *, beta: float, rtol: float) -> Out
                               "was applied.", mistake="not_updated")
     fit = fit_rule(updates, beta)
     if fit.follows(rtol):
-        rate = (f"lr = {fit.rate:.3g}" if fit.rate > 0 else
+        rate = (f"lr = {fit.rate:.3g}" if fit.rate > 0 and fit.gradient_share > rtol else
                 "the gradients were too small to read lr from")
         return Outcome.passed(f"Each step moved the weights by {beta} times the previous move "
                               f"minus lr x gradient ({rate}; largest relative deviation "

@@ -108,3 +108,12 @@ def test_a_bias_reshaped_by_a_2d_gradient_is_still_followed():
 def test_steps_that_change_nothing_are_named():
     outcome = _judge(_snapshots(lambda k, w, g, state: w), "carries")
     assert outcome.mistake == "not_updated"
+
+
+def test_steps_whose_gradients_vanish_still_show_the_carried_momentum():
+    # M started at one: the net saturates, backwards stores ~0 gradients, and lr can't be read;
+    # the moves still carry 0.9 of the previous one, and the first step shows the wrong start.
+    snapshots = _snapshots(lambda k, w, g, state: _momentum()(k, w, g * 1e-12, state), start=1.0)
+    assert _judge(snapshots, "carries").fraction == 1.0
+    assert "too small to read lr" in _judge(snapshots, "carries").message
+    assert _judge(snapshots, "starts").mistake == "nonzero_start"
