@@ -111,65 +111,6 @@ def check_init_shapes(ctx: CheckContext) -> Outcome:
 # Xavier's statistical test is the generic `distribution` kind (see spec.yaml, check xavier).
 
 
-# --------------------------------------------------------------------- 1.2.1 sigmoid, forward
-
-
-def _forward_case(ctx: CheckContext) -> dict[str, Any]:
-    rng = ctx.rng("forward")
-    x = rng.standard_normal((4, 5))
-    w, b = rng.standard_normal((5, 3)) * 0.7, rng.standard_normal(3)
-    ops = [put_op("nng_fwd", {"Wlayer1": w, "blayer1": b}),
-           call_op("forward", x, Ref("$nng_fwd"), "layer1"),
-           get_op("$nng_fwd"),
-           put_op("nng_fwd2", {"W": w, "b": b}),
-           call_op("forward", x, Ref("$nng_fwd2"), "", Ref("$nng_tanh"))]
-    results, failure = ctx.request(HELPERS, ops, "call forward(X, params, name, activation)")
-    pre = x @ w + b
-    return {"x": x, "pre": pre, "results": results, "failure": failure}
-
-
-@register("mlp_numpy.forward", mistakes=("not_defined", "crashed", "wrong_type", "wrong_shape",
-                                         "wrong_nonfinite", "wrong_values", "ignores_activation",
-                                         "transposed"))
-def check_forward(ctx: CheckContext) -> Outcome:
-    """forward returns activation(X @ W + b), with the activation it is given."""
-    case = ctx.once("forward", lambda: _forward_case(ctx))
-    if case["failure"]:
-        return case["failure"]
-    _, out, params, _, out_tanh = case["results"]
-    wrong = _compare(out, ctx.reference.sigmoid(case["pre"]), "forward(X, params, 'layer1')")
-    if wrong:
-        return wrong
-    if _compare(out_tanh, np.tanh(case["pre"]), "out") is not None:
-        if _compare(out_tanh, ctx.reference.sigmoid(case["pre"]), "out") is None:
-            return Outcome.failed("forward ignores its `activation` argument: with "
-                                  "activation=tanh it still applied sigmoid.",
-                                  mistake="ignores_activation")
-        return _compare(out_tanh, np.tanh(case["pre"]), "forward(X, params, '', tanh)")
-    return Outcome.passed("forward returns activation(X @ W + b) for sigmoid and for tanh.")
-
-
-@register("mlp_numpy.forward_cache", mistakes=("not_defined", "crashed", "not_set",
-                                               "wrong_type", "wrong_shape", "wrong_nonfinite",
-                                               "wrong_values"))
-def check_forward_cache(ctx: CheckContext) -> Outcome:
-    """params['cache_' + name] = (X, pre_act, post_act)."""
-    case = ctx.once("forward", lambda: _forward_case(ctx))
-    if case["failure"]:
-        return case["failure"]
-    params = case["results"][2]
-    cache = params.get("cache_layer1") if isinstance(params, dict) else None
-    if not isinstance(cache, tuple | list) or len(cache) != 3:
-        return Outcome.failed("forward should store params['cache_' + name] = (X, pre_act, "
-                              f"post_act); found {describe_value(cache)}.", mistake="not_set")
-    expected = (case["x"], case["pre"], ctx.reference.sigmoid(case["pre"]))
-    for label, got, want in zip(("X", "pre_act", "post_act"), cache, expected, strict=True):
-        wrong = _compare(got, want, f"the cached {label}")
-        if wrong:
-            return wrong
-    return Outcome.passed("forward caches (X, pre_act, post_act).")
-
-
 # ------------------------------------------------------------------ 1.2.5 loss and accuracy
 
 

@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 
 from graders.checks.base import CheckContext, Outcome
-from graders.checks.compare import as_float_array, compare_arrays, is_transposed
+from graders.checks.compare import (
+    as_float_array,
+    compare_arrays,
+    describe_value,
+    is_transposed,
+)
 from graders.checks.invocation import (
     OUTPUT,
     Call,
@@ -98,7 +103,11 @@ def fetch_output(ctx: CheckContext, call: Call, values: Mapping[str, Any],
 def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: float,
                  wrong_answers: Mapping[str, tuple[Any, str]] | None = None) -> Outcome:
     """Compare a student's value with the expected one; name a known wrong answer it matches
-    (`wrong_answers`: mistake -> (its value, hint)), a transpose, an integer dtype."""
+    (`wrong_answers`: mistake -> (its value, hint)), a transpose, an integer dtype. A tuple
+    (e.g. a cache (X, pre_act, post_act)) is compared element by element."""
+    if isinstance(expected, tuple):
+        return _judge_elements(actual=actual, expected=expected, name=name, rtol=rtol,
+                               atol=atol)
     if as_float_array(expected) is None:
         if _equal(actual, expected):
             return Outcome.passed(f"{name} is right.")
@@ -132,6 +141,21 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
     mistake = {"type": "wrong_type", "shape": "wrong_shape",
                "nonfinite": "nonfinite"}.get(comparison.problem, "wrong_values")
     return Outcome.failed(comparison.message, mistake=mistake, **comparison.details)
+
+
+def _judge_elements(*, actual: Any, expected: tuple[Any, ...], name: str, rtol: float,
+                    atol: float) -> Outcome:
+    if not isinstance(actual, tuple | list) or len(actual) != len(expected):
+        return Outcome.failed(f"{name} should be a tuple of {len(expected)} values, but it is "
+                              f"{describe_value(actual)}"
+                              + (f" of {len(actual)}" if isinstance(actual, tuple | list)
+                                 else "") + ".", mistake="wrong_type")
+    for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
+        verdict = judge_output(actual=got, expected=want, name=f"element {index} of {name}",
+                               rtol=rtol, atol=atol)
+        if verdict.fraction < 1:
+            return verdict
+    return Outcome.passed(f"{name}: all {len(expected)} elements match.")
 
 
 def same_answer(array: np.ndarray, wrong: np.ndarray | None, *, rtol: float,

@@ -11,11 +11,16 @@ Each input is a mapping with exactly one generator key:
     words:  {constant: [a, b]}                 # a literal, passed as written
     table:  {array: [[1, 2], [3, 4]]}          # a literal float64 array
     labels: {reference: make_labels, args: [n_rows]}   # a reference.py function of earlier inputs
+    act:    {function: [tanh_deriv], same_as: tanh_deriv}   # a function passed on
 
 Float generators take `kinks: [0.0]` and `margin`: entries within `margin` of a kink (where relu,
 abs or max bend) are drawn again, so finite differences never straddle one. A kind may also name
 `away_from_kinks: {reference: f, margin: m}`: all inputs are drawn again until every value f returns
 (f takes the inputs as one dict) (e.g. pre-activations) keeps at least m from zero.
+
+A `function` input is passed as the notebook's own function (the first of the names its kernel
+defines), so code that tells functions apart by identity (`if activation_deriv == linear_deriv:`)
+gets the ones its course's scripts pass; the reference's call gets reference.py's `same_as`.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ _OPTIONS: dict[str, dict[str, tuple[ParamType, Any]]] = {
     "constant": {},
     "array": {},
     "reference": {"args": (ListOf(Text()), [])},
+    "function": {"same_as": (ReferenceFunction(), None)},
 }
 FLOAT_GENERATORS = ("normal", "uniform")
 _KINK_OPTIONS: dict[str, tuple[ParamType, Any]] = {
@@ -100,6 +106,10 @@ class InputSpec(ParamType):
         if generator == "integers" and checked["high"] is None:
             raise ParamError(f"{key}.high", "is required for integers",
                              "add high: N (values are drawn from low to N - 1)")
+        if generator == "function" and checked["same_as"] is None:
+            raise ParamError(f"{key}.same_as", "is required for function",
+                             "add same_as: <the reference.py function the reference's call "
+                             "receives in its place>")
         return checked
 
     def describe(self) -> str:
@@ -130,6 +140,9 @@ def _check_main(generator: str, value: Any, key: str, context: SchemaContext) ->
         return value
     if generator == "reference":
         return ReferenceFunction().check(value, key, context)
+    if generator == "function":
+        names = [value] if isinstance(value, str) else value
+        return ListOf(Text(), min_items=1).check(names, key, context)
     return value
 
 
@@ -193,7 +206,8 @@ def inputs_rule(inputs_key: str = "inputs", sizes_key: str = "sizes"
 
 
 def _size_names(spec: Mapping[str, Any], field: str) -> list[str]:
-    if spec["generator"] in ("constant", "array", "reference", "choice") and field == "value":
+    if spec["generator"] in ("constant", "array", "reference", "choice", "function") and \
+            field == "value":
         return []
     value = spec.get(field)
     if isinstance(value, str):
@@ -204,6 +218,25 @@ def _size_names(spec: Mapping[str, Any], field: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- drawing
+
+
+@dataclass(frozen=True)
+class NotebookFunction:
+    """A function input: in the kernel, the first of `names` the notebook defines; in the
+    grader, reference.py's `same_as` (calling this object calls it). Its fields are names only,
+    so a public check's record holds it as data."""
+
+    names: tuple[str, ...]
+    same_as: str
+
+    @classmethod
+    def bound(cls, names: tuple[str, ...], same_as: str, reference: Any) -> NotebookFunction:
+        made = cls(names, same_as)
+        object.__setattr__(made, "_function", getattr(reference, same_as))
+        return made
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._function(*args, **kwargs)  # type: ignore[attr-defined]
 
 
 def _resolve(value: Any, sizes: Mapping[str, int]) -> Any:
@@ -276,6 +309,8 @@ def draw_one(spec: Mapping[str, Any], *, sizes: Mapping[str, int], rng: np.rando
         return np.asarray(value, dtype=np.float64)
     if generator == "reference":
         return getattr(reference, value)(*[copy.deepcopy(earlier[a]) for a in spec["args"]])
+    if generator == "function":
+        return NotebookFunction.bound(tuple(value), spec["same_as"], reference)
     return copy.deepcopy(value)
 
 

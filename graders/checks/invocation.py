@@ -186,7 +186,7 @@ class Call:
     def kernel_ops(self, values: Mapping[str, Any], *, store: str = "") -> list[dict[str, Any]]:
         """Put the inputs, make the setup calls, then the call (its result kept under `store`
         when given). One result per op; the call's is the last."""
-        ops = [put_op(self.handle(name), value) for name, value in values.items()]
+        ops = [put_op(self.handle(name), kernel_value(value)) for name, value in values.items()]
         for setup in self.params["setup"]:
             store_as = self.handle(setup["store"]) if setup["store"] else ""
             ops.append(call_op(self._path(setup["call"]),
@@ -235,6 +235,13 @@ class Call:
         kwargs = {k: space[a] for k, a in self.params["kwargs"].items()}
         result = getattr(reference, function or self.params["reference"])(*args, **kwargs)
         return result, space
+
+
+def kernel_value(value: Any) -> Any:
+    """An input as the kernel receives it: a function input becomes the notebook's own."""
+    if isinstance(value, gen.NotebookFunction):
+        return Ref.first_of(*value.names)
+    return value
 
 
 def select(output: Mapping[str, Any], returned: Any, space: Mapping[str, Any],

@@ -84,6 +84,30 @@ def layer_backward(delta: np.ndarray, x: np.ndarray, w: np.ndarray, post: np.nda
     return x.T @ delta_pre, delta_pre.sum(axis=0), delta_pre @ w.T
 
 
+def tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x)
+
+
+def layer_params(w: np.ndarray, b: np.ndarray, name: str) -> dict[str, np.ndarray]:
+    """A params dict holding one layer's weights, as initialize_weights names them."""
+    return {"W" + name: w, "b" + name: b}
+
+
+def forward(x: np.ndarray, params: dict, name: str = "",
+            activation: Callable[[np.ndarray], np.ndarray] = sigmoid) -> np.ndarray:
+    """The handout's forward: activation(X @ W + b), caching (X, pre_act, post_act)."""
+    pre = x @ params["W" + name] + params["b" + name]
+    post = activation(pre)
+    params["cache_" + name] = (x, pre, post)
+    return post
+
+
+def forward_ignores_activation(x: np.ndarray, params: dict, name: str = "",
+                               activation: object = None) -> np.ndarray:
+    """A known wrong forward: sigmoid whatever activation it is given."""
+    return forward(x, params, name)
+
+
 def total_cross_entropy(y: np.ndarray, probs: np.ndarray) -> float:
     return float(-np.sum(np.log(np.sum(y * probs, axis=1))))
 

@@ -9,7 +9,7 @@ import pytest
 from graders.checks import inputs as gen
 from graders.checks.schema import Param, ParamError, Schema, SchemaContext
 
-CONTEXT = SchemaContext(frozenset({"make_labels", "pre_activations"}))
+CONTEXT = SchemaContext(frozenset({"make_labels", "pre_activations", "tanh_deriv"}))
 SCHEMA = Schema(Param("inputs", gen.INPUTS, {}), Param("sizes", gen.SIZES, {}),
                 rules=(gen.inputs_rule(),))
 
@@ -21,6 +21,7 @@ def _validated(inputs, sizes=None):
 REFERENCE = SimpleNamespace(
     make_labels=lambda x: (x[:, 0] > 0).astype(np.int64),
     pre_activations=lambda values: values["x"] @ values["w"],
+    tanh_deriv=lambda a: 1.0 - a ** 2,
 )
 
 
@@ -89,6 +90,9 @@ def test_keep_away_pushes_out_when_drawing_keeps_landing_on_the_kink():
     ({"x": {"integers": [3], "high": 4, "kinks": [0]}}, {}, "inputs.x.kinks",
      "takes no option"),
     ({"x": 3}, {}, "inputs.x", "one generator"),
+    ({"f": {"function": "tanh_deriv"}}, {}, "inputs.f.same_as", "is required"),
+    ({"f": {"function": "tanh_deriv", "same_as": "tanh_derv"}}, {}, "inputs.f.same_as",
+     "did you mean 'tanh_deriv'?"),
 ])
 def test_a_broken_input_names_its_key_and_the_fix(inputs, sizes, key, phrase):
     with pytest.raises(ParamError) as caught:
@@ -102,3 +106,13 @@ def test_a_choice_of_words_is_a_list_of_str_and_of_numbers_an_array():
                    "steps": {"choice": [0.1, 0.2], "shape": [3]}})
     assert isinstance(drawn["words"], list) and all(type(w) is str for w in drawn["words"])
     assert isinstance(drawn["steps"], np.ndarray) and drawn["steps"].shape == (3,)
+
+
+def test_a_function_input_is_the_notebooks_own_in_the_kernel_and_the_reference_in_the_grader():
+    from graders.checks.invocation import kernel_value
+    from graders.kernel import Ref
+
+    drawn = _draw({"f": {"function": ["tanh_deriv", "np.tanh"], "same_as": "tanh_deriv"}})
+    assert drawn["f"](np.array([0.5])) == pytest.approx([0.75])
+    assert kernel_value(drawn["f"]) == Ref.first_of("tanh_deriv", "np.tanh")
+    assert gen.copy_inputs(drawn)["f"](np.array([0.0])) == pytest.approx([1.0])

@@ -54,6 +54,18 @@ def test_a_known_wrong_answer_with_nan_is_named_only_when_its_nan_entries_agree(
     assert outcome.mistake == mistake
 
 
+@pytest.mark.parametrize("actual, mistake, phrase", [
+    ((np.ones(2), EXPECTED), "", "all 2 elements match"),
+    ((np.ones(2), EXPECTED * 2), "wrong_values", "element 1 of the cache: 6 of 6 entries"),
+    ((np.ones(2),), "wrong_type", "a tuple of 2 values, but it is a tuple of 1"),
+    (None, "wrong_type", "but it is None"),
+])
+def test_a_tuple_is_compared_element_by_element(actual, mistake, phrase):
+    outcome = judge_output(actual=actual, expected=(np.ones(2), EXPECTED), name="the cache",
+                           rtol=1e-6, atol=1e-9)
+    assert outcome.mistake == mistake and phrase in outcome.message
+
+
 def test_a_loss_given_as_a_one_entry_array_is_one_number():
     assert judge_output(actual=np.array([2.5]), expected=2.5, name="loss", rtol=1e-9,
                         atol=0).fraction == 1
