@@ -90,9 +90,11 @@ def _without_instructor_regions(source: str, markers: tuple[re.Pattern[str], ...
     return handout._replace_regions(source, markers[0], markers[1], lambda indent: [])
 
 
-def handout_notebook(spec: AssignmentSpec, master: Path) -> nbformat.NotebookNode:
+def handout_notebook(spec: AssignmentSpec, master: Path,
+                     name: str | None = None) -> nbformat.NotebookNode:
     """The student notebook: stubs for solutions, no instructor notes, outputs and stray
-    metadata cleared, the shared header first and the self-check cell last."""
+    metadata cleared, the shared header first and the self-check cell last. `name` is the
+    notebook's file name (default `<id>.ipynb`; a course of several notebooks names each)."""
     nb = handout.build_starter(master)
     cells = []
     for cell in nb.cells:
@@ -105,7 +107,7 @@ def handout_notebook(spec: AssignmentSpec, master: Path) -> nbformat.NotebookNod
         if LOCKED_TAG in tags:  # Jupyter itself then refuses edits and deletion
             cell.metadata.update(editable=False, deletable=False)
         cells.append(cell)
-    name = notebook_name(spec)
+    name = name or notebook_name(spec)
     marks = marks_summary(spec)
     header = nbformat.v4.new_markdown_cell(_template(
         "header.md", title=spec.title, assignment=spec.id, notebook=name,
@@ -124,12 +126,37 @@ def handout_notebook(spec: AssignmentSpec, master: Path) -> nbformat.NotebookNod
     return nb
 
 
+def master_notebooks(assignment_id: str) -> list[Path]:
+    """The master notebooks: reference_solutions/<id>/master.ipynb, or, for a course whose
+    students hand in several notebooks, every notebook of reference_solutions/<id>/master/."""
+    single = master_path(assignment_id)
+    if single.is_file():
+        return [single]
+    return sorted(single.with_suffix("").glob("*.ipynb"))
+
+
+def starter_path(spec: AssignmentSpec, master: Path) -> Path:
+    """Where the committed starter built from this master notebook sits."""
+    if master.parent.name == "master":
+        return spec.directory / "starter" / master.name
+    return spec.directory / "starter.ipynb"
+
+
 def write_starter(assignment_id: str) -> Path:
-    """Rewrite assignments/<id>/starter.ipynb as the handout's notebook (CI checks they agree)."""
+    """Rewrite assignments/<id>/starter.ipynb (or each notebook of starter/, for a master
+    folder) as the handout's notebook (CI checks they agree). Returns the starter written (the
+    folder, for several)."""
     spec = load_assignment(assignment_id)
-    target = spec.directory / "starter.ipynb"
-    nbformat.write(handout_notebook(spec, master_path(spec.id)), target)
-    return target
+    masters = master_notebooks(spec.id)
+    if not masters:
+        raise UsageError(f"{spec.id}: no master notebook: write {master_path(spec.id)} (or "
+                         f"notebooks in {master_path(spec.id).with_suffix('')}/)")
+    for master in masters:
+        target = starter_path(spec, master)
+        target.parent.mkdir(exist_ok=True)
+        name = master.name if target.parent.name == "starter" else None
+        nbformat.write(handout_notebook(spec, master, name), target)
+    return target if len(masters) == 1 else target.parent
 
 
 # --------------------------------------------------------------------------- the public spec

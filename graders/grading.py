@@ -148,7 +148,7 @@ class Grader:
         # A borrowed part is judged by its home's reference (loaded when first needed).
         self._references: dict[str, object] = {spec.id: self.reference}
         self._given_reference = reference is not LOAD_REFERENCE
-        self.notes: list[str] = []
+        self.notes: list[str] = list(submission.notes)
         self.timings: dict[str, float] = {"kernel_start": 0.0, "execution": 0.0, "checks": 0.0}
         self.submission = self._prepared(submission)
 
@@ -207,18 +207,25 @@ class Grader:
         )
 
     def _file_of(self, part: PartSpec) -> str | None:
-        """The file of a folder submission a part reads ("" for every file, or for a notebook);
-        None when the folder holds none of the part's alternatives."""
-        if self.submission.format != "folder" or not part.file:
+        """The file of a folder submission a part reads ("" for every file, or for a submission
+        of one file); None when the submission holds none of the part's files (a submission of
+        one file, when its name and cells fit neither the part's names nor its `file_holds`)."""
+        if not part.file:
             return ""
-        return self.submission.pick_file(part.file)
+        if self.submission.format != "folder":
+            if not part.file_holds or self.submission.fits(part.file, part.file_holds):
+                return ""
+            return None
+        return self.submission.pick_file(part.file, part.file_holds)
 
     def _file_missing(self, part: PartSpec) -> PartResult:
         names = " or ".join(part.file.split("|"))
-        held = ", ".join(self.submission.file_names()) or "no modules"
-        message = (f"Part {part.id} reads {names}, which is not in your submission (it holds "
-                   f"{held}). Hand in the python/ folder with the file named as the handout "
-                   "names it.")
+        held = ", ".join(self.submission.file_names() or (self.submission.path.name,))
+        looked = names + (f", nor a file whose cells match `{part.file_holds}`"
+                          if part.file_holds else "")
+        message = (f"Part {part.id} reads {looked}; your submission holds no such file (it "
+                   f"holds {held}). Hand in every file the assignment asks for, named as the "
+                   "handout names it.")
         return PartResult(part_id=part.id, title=part.title, marks=part.marks, checks=tuple(
             CheckResult(c.id, c.title or c.id, c.marks, 0.0, message=message,
                         visibility=c.visibility, details={"mistake": "file_missing"})
@@ -274,7 +281,7 @@ class Grader:
                 started = time.perf_counter()
                 kernel.deadline = started + max(
                     0.0, self.spec.limits.checks_seconds - self.timings["checks"])
-                graded = {p.id: self._grade_part(p, kernel, session.record, staged)
+                graded = {p.id: self._grade_part(p, kernel, session.record, staged, source)
                           for p in parts}
                 self.timings["checks"] += time.perf_counter() - started
                 return graded
@@ -366,7 +373,7 @@ class Grader:
         self.notes.extend(record.notes)
 
     def _grade_part(self, part: PartSpec, kernel: KernelProxy, record: RunRecord,
-                    staged: dict[str, Path]) -> PartResult:
+                    staged: dict[str, Path], source: Submission | None = None) -> PartResult:
         # Public checks draw from the public seed, hidden ones from the run's: they share
         # nothing, so no hidden input or expected value is ever computed for a public check.
         shared: dict[str, dict[str, object]] = {"public": {}, "hidden": {}}
@@ -383,7 +390,8 @@ class Grader:
                                reference=self._reference_of(home),  # type: ignore[arg-type]
                                data_files=staged,
                                seed=self.spec.public_seed if public else self.seed,
-                               shared=shared[check.visibility], submission=self.submission)
+                               shared=shared[check.visibility],
+                               submission=source or self.submission)
             checks.append(self._run_check(ctx, kind.function))
         return PartResult(part_id=part.id, title=part.title, marks=part.marks,
                           checks=tuple(checks))
@@ -452,12 +460,13 @@ class Grader:
 
     def _answer_cells(self, part: PartSpec) -> list[Cell]:
         """The cells from the first one matching the part's start pattern up to its stop."""
-        if part.answer is None:
+        file = self._file_of(part)
+        if part.answer is None or file is None:
             return []
         start = re.compile(part.answer.start)
         stop = re.compile(part.answer.stop) if part.answer.stop else None
         taken: list[Cell] = []
-        for cell in self.submission.cells:
+        for cell in self.submission.only_file(file).cells if file else self.submission.cells:
             if not taken and start.search(cell.source):
                 taken.append(cell)
             elif taken:

@@ -4,6 +4,7 @@ plain Python module. Produces the cells in order; never runs anything."""
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
@@ -45,24 +46,58 @@ def fenced(text: str, info: str = "") -> str:
 @dataclass(frozen=True)
 class Submission:
     path: Path
-    format: str  # "ipynb", "py", or "folder" (several modules: a `python/` folder or a zip)
+    format: str  # "ipynb", "py", or "folder" (several files: a folder or a zip)
     cells: tuple[Cell, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
-    # A folder submission's modules, (file name, text), written beside the kernel so that
-    # `from nn import *` in a script finds the student's own nn.py.
+    # A folder submission's modules and notebooks, (file name, text), written beside the
+    # kernel so that `from nn import *` in a script finds the student's own nn.py.
     files: tuple[tuple[str, str], ...] = ()
+    # What reading it left out, for the report (a notebook of a folder that cannot be read).
+    notes: tuple[str, ...] = ()
 
     def file_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.files)
 
-    def pick_file(self, alternatives: str) -> str | None:
-        """The first of `a.py|b.py` the submission holds (None when it holds none)."""
-        names = set(self.file_names())
-        return next((n for n in alternatives.split("|") if n in names), None)
+    def pick_file(self, alternatives: str, holding: str = "") -> str | None:
+        """The file a part reads: the first of `a.py|b.py|*p1*.ipynb` the submission holds
+        (names and patterns ignore case; several files fitting one pattern: the first holding
+        `holding`, else the first by name), else, when `holding` is given, the first file of a
+        kind the alternatives name whose cells match that regular expression. None when no
+        file fits."""
+        names = self.file_names()
+        for pattern in alternatives.split("|"):
+            fits = [n for n in names if fnmatch.fnmatchcase(n.lower(), pattern.lower())]
+            if fits:
+                return next((n for n in fits if holding and self.holds(n, holding)), fits[0])
+        if not holding:
+            return None
+        kinds = {Path(a).suffix.lower() for a in alternatives.split("|")}
+        return next((n for n in names if Path(n).suffix.lower() in kinds
+                     and self.holds(n, holding)), None)
+
+    def fits(self, alternatives: str, holding: str = "") -> bool:
+        """Whether a submission of one file is the file a part reads: its name fits one of the
+        alternatives, or its cells match `holding`."""
+        name = self.path.name.lower()
+        return (any(fnmatch.fnmatchcase(name, a.lower()) for a in alternatives.split("|"))
+                or bool(holding) and self.holds("", holding))
+
+    def holds(self, name: str, pattern: str) -> bool:
+        """Whether the cells of file `name` ("" for every cell) match the regular expression."""
+        text = "\n".join(c.source for c in self.cells if not name or c.file == name)
+        return re.search(pattern, text) is not None
 
     def only_file(self, name: str) -> Submission:
-        """The same submission reduced to the cells of one of its files."""
-        return dataclasses.replace(self, cells=tuple(c for c in self.cells if c.file == name))
+        """The same submission reduced to the cells of one of its files, numbered as in that
+        file (so a report's "code cell 3" is the file's third)."""
+        cells: list[Cell] = []
+        code = 0
+        for cell in self.cells:
+            if cell.file == name:
+                code += cell.kind == "code"
+                cells.append(dataclasses.replace(cell, index=len(cells),
+                                                 number=code if cell.kind == "code" else 0))
+        return dataclasses.replace(self, cells=tuple(cells))
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:

@@ -64,9 +64,13 @@ class PartSpec:
     # reference, support files and data; "" for a part this assignment defines itself.
     home: str = ""
     home_part: str = ""
-    # In a submission of several files (a python/ folder): the file the part reads, with
-    # alternatives "q1.py|run_q2.py" (the first present wins); "" reads every file.
+    # In a submission of several files (a folder or zip): the file the part reads, with
+    # alternatives "q1.py|run_q2.py" or patterns "*autoencoder*.ipynb" (the first present
+    # wins); "" reads every file.
     file: str = ""
+    # When no file is so named: the file whose cells match this regular expression (and a
+    # submission of one file is read only when its name fits `file` or its cells match).
+    file_holds: str = ""
 
     @property
     def public_checks(self) -> tuple[CheckSpec, ...]:
@@ -386,12 +390,13 @@ class _Reader:
         if "from" in data:
             question = self.borrowed_question(data, key)
         else:
-            self.only_keys(data, key, {"id", "title", "parts", "total"})
+            self.only_keys(data, key, {"id", "title", "parts", "total", "file", "file_holds"})
             parts = self.seq(self.required(data, key, "parts"), f"{key}.parts")
             question = QuestionSpec(
                 id=self.ident(self.required(data, key, "id"), f"{key}.id"),
                 title=self.text(self.required(data, key, "title"), f"{key}.title"),
-                parts=tuple(self.part(p, f"{key}.parts[{i}]") for i, p in enumerate(parts)),
+                parts=tuple(self.with_file(self.part(p, f"{key}.parts[{i}]"), data, key)
+                            for i, p in enumerate(parts)),
             )
         if "total" in data:
             self.adds_up(sum(p.marks for p in question.parts), data["total"], f"{key}.total",
@@ -405,7 +410,7 @@ class _Reader:
         and `answers: {our part: {start, stop}}` (where a by-hand answer sits in our numbering).
         Each part keeps its home's checks, rescaled to the marks given here."""
         self.only_keys(data, key, {"id", "title", "from", "parts", "marks", "answers", "total",
-                                   "file", "files"})
+                                   "file", "files", "file_holds"})
         home = self.home(self.ident(data["from"], f"{key}.from"), f"{key}.from")
         chosen = self.mapping(self.required(data, key, "parts"), f"{key}.parts")
         if not chosen:
@@ -439,7 +444,7 @@ class _Reader:
                     answers[part_id], f"{key}.answers.{part_id}"))
             if files.get(part_id, every):
                 part = dataclasses.replace(part, file=files.get(part_id, every))
-            parts.append(part)
+            parts.append(self.with_file(part, data, key, names=False))
         ids = [p.id for p in parts]
         for name, label in ((marks, "marks"), (answers, "answers"), (files, "files")):
             for part_id in name:
@@ -450,6 +455,20 @@ class _Reader:
                                           if any(p.id == parts[0].home_part for p in q.parts))
         return QuestionSpec(id=self.ident(self.required(data, key, "id"), f"{key}.id"),
                             title=self.text(title, f"{key}.title"), parts=tuple(parts))
+
+    def with_file(self, part: PartSpec, data: Mapping[str, Any], key: str, *,
+                  names: bool = True) -> PartSpec:
+        """The part with its question's `file` and `file_holds`, where it names none itself."""
+        if names and "file" in data and not part.file:
+            part = dataclasses.replace(part, file=self.file_choice(data["file"], f"{key}.file"))
+        if "file_holds" in data and not part.file_holds:
+            part = dataclasses.replace(part, file_holds=self.pattern(data["file_holds"],
+                                                                     f"{key}.file_holds"))
+        if part.file_holds and not part.file:
+            raise self.fail(f"{key}.file_holds", "says what the part's file holds, but no "
+                            "file is named", "add file: with the names the course uses, e.g. "
+                            "file: \"autoencoder.ipynb|*autoencoder*.ipynb\"")
+        return part
 
     def home(self, home_id: str, key: str) -> AssignmentSpec:
         """The assignment a question is borrowed from: a sibling folder of this spec's."""
@@ -489,7 +508,7 @@ class _Reader:
     def part(self, raw: Any, key: str) -> PartSpec:
         data = self.mapping(raw, key)
         self.only_keys(data, key, {"id", "title", "marks", "by_hand", "needs", "run", "checks",
-                                   "answer", "hidden_marks", "file"})
+                                   "answer", "hidden_marks", "file", "file_holds"})
         marks = self.number(self.required(data, key, "marks"), f"{key}.marks")
         by_hand = bool(data.get("by_hand", False))
         checks = tuple(self.check(c, f"{key}.checks[{i}]")
@@ -524,17 +543,21 @@ class _Reader:
             answer=self.answer(data["answer"], f"{key}.answer") if "answer" in data else None,
             hidden_marks=hidden_marks,
             file=self.file_choice(data["file"], f"{key}.file") if "file" in data else "",
+            file_holds=(self.pattern(data["file_holds"], f"{key}.file_holds")
+                        if "file_holds" in data else ""),
         )
 
     def file_choice(self, value: Any, key: str) -> str:
-        """`nn.py` or alternatives `q1.py|run_q2.py`: plain file names, no folders."""
+        """`nn.py`, alternatives `q1.py|run_q2.py`, or patterns `*autoencoder*.ipynb`: file
+        names, no folders."""
         text = self.text(value, key)
         names = text.split("|")
         for name in names:
             if not name or "/" in name or "\\" in name or name in (".", ".."):
                 raise self.fail(key, f"{name!r} is not a file name",
-                                "name the module as it sits in the python/ folder, e.g. "
-                                "q1.py, with alternatives q1.py|run_q2.py")
+                                "name the file as it sits in the submitted folder, e.g. "
+                                "q1.py, with alternatives q1.py|run_q2.py or patterns "
+                                "*autoencoder*.ipynb")
         return text
 
     def answer(self, raw: Any, key: str) -> AnswerLocator:

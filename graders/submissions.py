@@ -4,8 +4,9 @@ Inputs may be folders, globs or zips (a zip is unpacked safely into the output f
 In a folder, each notebook or module is one student's submission, named by its file name without
 the extension (`alice.ipynb` -> `alice`); a sub-folder is one student named by the folder
 (`alice/hw4.ipynb` -> `alice`), whose submission is the notebook inside (or the module, when there
-is no notebook). `--id-pattern` takes the student id from file names made by a course site,
-e.g. `^(?P<student>[^_]+_\\d+)_` for Canvas downloads (`smithj_12345_678_hw4.ipynb`).
+is no notebook), or the folder itself when it holds several notebooks (one per problem) or a
+`python/` folder of modules. `--id-pattern` takes the student id from file names made by a course
+site, e.g. `^(?P<student>[^_]+_\\d+)_` for Canvas downloads (`smithj_12345_678_hw4.ipynb`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ def _student_id(name: str, pattern: re.Pattern[str] | None) -> str:
 
 
 def _pick(folder: Path) -> Path | None:
-    """The submission inside a student's folder: a notebook, else the folder itself when it
-    holds a `python/` folder of modules (graded as one submission), else a module (not a
-    checkpoint)."""
-    from graders.folders import is_folder_submission
+    """The submission inside a student's folder: the folder itself when it holds several
+    notebooks (graded as one submission, each part reading its own), else a notebook, else the
+    folder when it holds a `python/` folder of modules, else a module (not a checkpoint)."""
+    from graders.folders import holds_several_notebooks, is_folder_submission
 
+    if holds_several_notebooks(folder):
+        return folder
     for suffix in SUFFIXES:
         if suffix == ".py" and is_folder_submission(folder):
             return folder

@@ -107,7 +107,7 @@ def _load_expected(folder: Path) -> Expected:
 
 def _fixture_path(folder: Path, name: str) -> Path:
     candidate = folder / name
-    return candidate if candidate.suffix else folder / f"{name}.ipynb"
+    return candidate if candidate.suffix or candidate.is_dir() else folder / f"{name}.ipynb"
 
 
 def _marks_differ(got: dict[str, float], want: dict[str, float]) -> list[str]:

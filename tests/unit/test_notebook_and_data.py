@@ -103,18 +103,24 @@ def test_markdown_solution_becomes_a_prompt_and_the_rest_stays():
     assert strip_markdown_solutions(source) == f"**Why?**\n{MD_PROMPT}\nMore."
 
 
-def _assignments_with_masters() -> list[str]:
-    root = Path(__file__).resolve().parents[2]
-    return sorted(p.parent.name for p in (root / "reference_solutions").glob("*/master.ipynb"))
+def _masters() -> list[tuple[str, str]]:
+    """(assignment, master notebook relative to reference_solutions/<id>/): master.ipynb, or
+    each notebook of master/ for a course whose students hand in several."""
+    root = Path(__file__).resolve().parents[2] / "reference_solutions"
+    return sorted([(p.parent.name, p.name) for p in root.glob("*/master.ipynb")]
+                  + [(p.parents[1].name, f"master/{p.name}")
+                     for p in root.glob("*/master/*.ipynb")])
 
 
-@pytest.mark.parametrize("assignment", _assignments_with_masters())
-def test_committed_starter_is_the_handout_built_from_the_master(root, assignment):
-    from graders.build import handout_notebook
+@pytest.mark.parametrize(("assignment", "master"), _masters())
+def test_committed_starter_is_the_handout_built_from_the_master(root, assignment, master):
+    from graders.build import handout_notebook, starter_path
     from graders.spec import load_assignment
 
     spec = load_assignment(assignment)
-    built = handout_notebook(spec, root / f"reference_solutions/{assignment}/master.ipynb")
-    committed = nbformat.read(root / f"assignments/{assignment}/starter.ipynb", as_version=4)
+    source = root / f"reference_solutions/{assignment}/{master}"
+    name = source.name if "/" in master else None
+    built = handout_notebook(spec, source, name)
+    committed = nbformat.read(starter_path(spec, source), as_version=4)
     assert nbformat.writes(built) == nbformat.writes(committed), (
         f"run `grade build {assignment} --starter` after editing the master")

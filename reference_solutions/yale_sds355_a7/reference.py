@@ -1,6 +1,6 @@
-"""What yale_sds355_a7_p2's checks compare with: the Fashion-MNIST test images the grader staged
-in Keras's cache (graders/datasets.py keras_digits), scaled as the course's code scales them.
-Never sent to a kernel.
+"""What yale_sds355_a7's problem 2 checks compare with: the Fashion-MNIST test images the grader
+staged in Keras's cache (graders/datasets.py keras_digits), scaled as the course's code scales
+them. Never sent to a kernel.
 """
 
 from __future__ import annotations
