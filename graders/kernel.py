@@ -244,7 +244,8 @@ def module_op(target: str) -> dict[str, Any]:
 
 
 def torch_modules_op() -> dict[str, Any]:
-    """The notebook's own torch.nn.Module classes and instances: {name: 'class' | 'instance'}."""
+    """The notebook's own torch.nn.Module classes and every nn.Module instance it holds:
+    {name: 'class' | 'instance'}."""
     return {"op": "torch_modules"}
 
 

@@ -128,8 +128,9 @@ def make_wire(user_ns, shell):
         raise ValueError(f"unknown op {kind!r}")
 
     def torch_modules():
-        """The notebook's own torch.nn.Module classes and instances: {name: 'class' or
-        'instance'} (nothing when the notebook never imported torch)."""
+        """The notebook's own torch.nn.Module classes and every torch.nn.Module instance it
+        holds (an nn.Sequential too): {name: 'class' or 'instance'} (nothing when the notebook
+        never imported torch)."""
         torch = sys.modules.get("torch")
         if torch is None:
             return {}
@@ -141,7 +142,7 @@ def make_wire(user_ns, shell):
             if isinstance(value, type) and issubclass(value, base):
                 if value.__module__ == "__main__":
                     found[name] = "class"
-            elif isinstance(value, base) and type(value).__module__ == "__main__":
+            elif isinstance(value, base):
                 found[name] = "instance"
         return found
 

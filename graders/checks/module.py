@@ -1,11 +1,14 @@
 """Kind `module`: a torch nn.Module the notebook defines, its structure and its output shape.
 
 The model is a named global, one the grader builds from the student's class (`build`), or found
-by type and behaviour: the first global nn.Module that maps the probe batch to `output_shape`
-and has the `layers` asked for (else the first with that output, so a wrong model is judged).
-Its leaf layers (types, sizes), the operations its forward pass runs (traced with torch.fx, so
+by what it is: the kernel lists the notebook's nn.Module classes and instances (`torch_modules`),
+builds each class (with `class_args`, else no arguments) and reports each candidate's layers and
+output shape on the probe batch; the grader chooses among them (`choose_module`): the right
+output shape, a layer of the `family`, then the most `layers` in order, an instance before a
+class. A `build` whose class the notebook does not define falls back to that search. The chosen
+model's leaf layers (types, sizes), the operations its forward pass runs (traced with torch.fx, so
 `F.relu` counts like `nn.ReLU`; None when it cannot be traced), its parameter count and its
-output on a probe batch come back as data in one request, and are judged here.
+output on a probe batch come back as data, and are judged here.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from graders.checks.calls import CALL, call_ops, call_text, stored
 from graders.checks.registry import register
 from graders.checks.schema import (
     AnyOf,
+    Anything,
     Choice,
     Flag,
     Integer,
@@ -34,7 +38,7 @@ from graders.checks.schema import (
     Text,
     did_you_mean,
 )
-from graders.kernel import Ref, call_op, module_op
+from graders.kernel import Ref, call_op, module_op, torch_modules_op
 
 HELPERS = KernelHelpers.from_files(Path(__file__).with_name("kinds_kernel.py"), TORCH_HELPERS)
 # The layer attributes the kernel reports (graders/kernel_harness.py describes each leaf layer).
@@ -106,6 +110,12 @@ SCHEMA = Schema(
           "the parameter count: an integer, or `{min: N, max: M}`"),
     Param("trainable_only", Flag(), False, "count only parameters with requires_grad"),
     Param("name", Text(), "the model", "what the report calls the model"),
+    Param("class_args", ListOf(Anything()), [], "when the model is found (no `target`), the "
+          "literal arguments a notebook's model class is built with (tried first, then no "
+          "arguments); a `build` lends its `args`"),
+    Param("family", ListOf(Text()), [], "when the model is found: layer types of which it must "
+          "have at least one (e.g. `[Embedding, RNN, LSTM, GRU]`), so two models of one output "
+          "shape are told apart"),
     rules=(_one_model,),
     doc="A torch nn.Module's structure and output shape on a probe batch.",
 )
@@ -195,14 +205,10 @@ def judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
 
 
 def _judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
-    label, description = facts["label"], facts["description"]
+    label, description = facts["label"], facts.get("description")
     name = p["name"] + (f" (`{label['name']}`)" if label.get("name") else "")
     if not label.get("found"):
-        shape = f" that maps a batch of shape {tuple(p['probe_shape'])} to " \
-                f"{_show_shapes(output_shapes(p))}" if p["output_shape"] else ""
-        return Outcome.failed(f"The grader found no torch.nn.Module{shape} among the notebook's "
-                              "variables. Create the model in a cell that runs.",
-                              mistake="not_found")
+        return _not_found(facts, p)
     if not label.get("is_module") or not isinstance(description, dict) \
             or "layers" not in description:
         return Outcome.failed(f"{name} is a {label.get('type')}, not a torch.nn.Module.",
@@ -230,6 +236,24 @@ def _judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
                           f"{', '.join(x for x in parts if x) or 'found'}.")
 
 
+def _not_found(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
+    tried = facts.get("tried", "")
+    if facts.get("missing"):
+        others = f"none of your torch modules ({tried}) behaves like it either" if tried \
+            else "the notebook holds no other torch module"
+        return Outcome.failed(f"`{facts['missing']}` is not defined by any cell that ran, and "
+                              f"{others} ({_wanted_text(p)}). Check the class is spelled as in "
+                              "the handout and its cell runs without errors.",
+                              mistake="not_defined")
+    shape = f" that maps a batch of shape {tuple(p['probe_shape'])} to " \
+            f"{_show_shapes(output_shapes(p))}" if p["output_shape"] else ""
+    family = f" with a layer of type {' or '.join(p['family'])}" if p["family"] else ""
+    yours = f" (the grader tried {tried})" if tried else ""
+    return Outcome.failed(f"The grader found no torch.nn.Module{shape}{family} among the "
+                          f"notebook's variables{yours}. Create the model in a cell that runs.",
+                          mistake="not_found")
+
+
 def _count(description: dict[str, Any], trainable: bool) -> int:
     return int(description.get("trainable" if trainable else "parameters", 0))
 
@@ -253,6 +277,59 @@ def judge_parameters(description: dict[str, Any], wanted: Any, *, trainable: boo
                           count=count)
 
 
+# ----------------------------------------------------------------------------- choose
+
+
+def _layers_in_order(layers: list[dict[str, Any]], patterns: list[dict[str, Any]]) -> int:
+    """How many of the patterns the layers hold in order."""
+    position, matched = 0, 0
+    for pattern in patterns:
+        while position < len(layers) and not layer_matches(layers[position], pattern):
+            position += 1
+        if position == len(layers):
+            break
+        matched, position = matched + 1, position + 1
+    return matched
+
+
+def choose_module(candidates: list[dict[str, Any]], *, out_shapes: list[list[int]],
+                  patterns: list[dict[str, Any]], family: list[str]) -> dict[str, Any] | None:
+    """The candidate (as the kernel reported it: `name`, `what` 'class' or 'instance',
+    `description` with `layers` and `parameters`, `forward` with `shape` or `error`) that is the
+    model: one with parameters, a layer of `family` (when given) and an output of one of
+    `out_shapes` (when given); of those, the most `patterns` in order, then the most of their
+    layer types in order (so a wrong model is still judged), then an instance before a class,
+    then the first. None when no candidate qualifies."""
+    families = {op_key(f) for f in family}
+    best, best_rank = None, None
+    for index, candidate in enumerate(candidates):
+        description = candidate.get("description")
+        if not isinstance(description, dict) or not description.get("parameters"):
+            continue
+        layers = description.get("layers") or []
+        if families and not families & {op_key(str(la.get("type", ""))) for la in layers}:
+            continue
+        shape = (candidate.get("forward") or {}).get("shape")
+        if out_shapes and shape not in out_shapes:
+            continue
+        rank = (_layers_in_order(layers, patterns),
+                _layers_in_order(layers, [{"type": pa["type"]} for pa in patterns]),
+                candidate.get("what") == "instance", -index)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = candidate, rank
+    return best
+
+
+def _wanted_text(p: dict[str, Any]) -> str:
+    """What a found model must do, e.g. `a batch of shape (5, 784) in, (5, 784) out`."""
+    text = f"a batch of shape {tuple(p['probe_shape'])} in"
+    if p["output_shape"]:
+        text += f", {_show_shapes(output_shapes(p))} out"
+    if p["family"]:
+        text += f", with a layer of type {' or '.join(p['family'])}"
+    return text
+
+
 # ----------------------------------------------------------------------------- fetch
 
 
@@ -263,40 +340,100 @@ def probe_batch(ctx: CheckContext, p: dict[str, Any]) -> Any:
     return rng.normal(size=p["probe_shape"]).astype("float32")
 
 
-def module_ops(p: dict[str, Any], prefix: str, probe: Any) -> list[dict[str, Any]]:
-    """Find or build the model, then: its label, description, traced ops and probe output."""
-    ops: list[dict[str, Any]] = []
-    model: Any = None
-    if p["build"] is not None:
-        ops += call_ops({**p["build"], "store": "model"}, prefix=prefix, data={})
-        model = Ref(stored(prefix, "model"))
-    elif p["target"]:
-        model = Ref(p["target"])
+def _survey(ctx: CheckContext, p: dict[str, Any], probe: Any,
+            class_args: list[Any]) -> tuple[list[dict[str, Any]], Outcome | None]:
+    """Every torch module the notebook holds, each class built (with class_args, else with no
+    arguments): its description and its output shape on the probe batch."""
+    found, failure = ctx.request(None, [torch_modules_op()], "look for your torch modules")
+    if failure:
+        return [], failure
+    listed = found[0] if isinstance(found[0], dict) else {}
     shape, dtype = list(p["probe_shape"]), p["probe_dtype"]
-    out_shapes = output_shapes(p) or None
-    handle = f"{prefix}_found"
-    ops.append(call_op("$nng_module_find", model, probe, shape, dtype, out_shapes,
-                       [dict(layer) for layer in p["layers"]], store=handle, want=False))
-    ops.append(call_op("$nng_module_label", Ref(f"${handle}")))
-    ops.append(module_op(f"${handle}"))
-    ops.append(call_op("$nng_torch_ops", Ref(f"${handle}")))
-    ops.append(call_op("$nng_module_forward", Ref(f"${handle}"), probe, shape, dtype))
-    return ops
+    prefix = ctx.kernel_name("nng_module")
+    candidates = []
+    for name, what in listed.items():
+        attempts = [None] if what == "instance" else \
+            [list(class_args), []] if class_args else [[]]
+        for args in attempts:
+            target = name if args is None else f"${prefix}_built_{name}"
+            ops = [] if args is None else [call_op(name, *args, store=target[1:], want=False)]
+            ops += [module_op(target),
+                    call_op("$nng_module_try_forward", Ref(target), probe, shape, dtype)]
+            results, crashed = ctx.request(HELPERS, ops, f"build {name}")
+            if crashed is None:
+                candidates.append({"name": name, "what": what, "target": target, "args": args,
+                                   "description": results[-2], "forward": results[-1]})
+                break
+    return candidates, None
+
+
+def _facts_of(ctx: CheckContext, probe: Any, p: dict[str, Any], target: str,
+              label: dict[str, Any] | None,
+              build: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, Outcome | None]:
+    """The model at `target` (after the `build` ops): label, description, ops, output."""
+    shape, dtype = list(p["probe_shape"]), p["probe_dtype"]
+    ops = [*build, call_op("$nng_module_label", Ref(target)), module_op(target),
+           call_op("$nng_torch_ops", Ref(target)),
+           call_op("$nng_module_forward", Ref(target), probe, shape, dtype)]
+    doing = f"build {call_text(p['build'])}" if build else \
+        f"run {label['name'] if label else target} on a probe batch"
+    results, failure = ctx.request(HELPERS, ops, doing)
+    if failure:
+        return None, failure
+    found, description, traced, output = results[-4:]
+    return {"label": label or found, "description": description, "ops": traced,
+            "output": output}, None
+
+
+def _found_facts(ctx: CheckContext, p: dict[str, Any], probe: Any, class_args: list[Any],
+                 missing: str) -> tuple[dict[str, Any] | None, Outcome | None]:
+    """The notebook's model found by what it is (see choose_module); `missing`: the class the
+    spec builds, which the notebook does not define."""
+    candidates, failure = _survey(ctx, p, probe, class_args)
+    if failure:
+        return None, failure
+    chosen = choose_module(candidates, out_shapes=output_shapes(p), patterns=p["layers"],
+                           family=p["family"])
+    if chosen is None:
+        tried = ", ".join(f"`{c['name']}`" for c in candidates)
+        return {"label": {"found": False}, "missing": missing, "tried": tried}, None
+    args = chosen["args"]
+    label = {"found": True, "is_module": True, "type": chosen["description"].get("type", ""),
+             "name": chosen["name"] if args is None else
+             f"{chosen['name']}({', '.join(map(repr, args))})"}
+    facts, failure = _facts_of(ctx, probe, p, chosen["target"], label, [])
+    if facts is not None and missing:
+        kind = "a torch module" if args is None else "a torch module class"
+        facts["found_as"] = (f"No class is named `{missing}`; graded `{label['name']}`, {kind} "
+                             f"that behaves like it ({_wanted_text(p)}). ")
+    return facts, failure
 
 
 @register("module", params=SCHEMA, mistakes=MISTAKES)
 def check_module(ctx: CheckContext) -> Outcome:
-    """A torch nn.Module (named, built from the student's class, or found by type and output
-    shape): its output shape on a probe batch, leaf layers, traced operations, parameters."""
+    """A torch nn.Module (named, built from the student's class, or found by what it is): its
+    output shape on a probe batch, leaf layers, traced operations, parameters."""
     p = ctx.params
-    if p["build"] is not None:
+    probe = probe_batch(ctx, p)
+    class_args = list(p["class_args"])
+    facts: dict[str, Any] | None
+    if p["target"]:
+        facts, failure = _facts_of(ctx, probe, p, p["target"], None, [])
+    elif p["build"] is not None:
         p["build"] = CALL.validate(p["build"])
-    ops = module_ops(p, ctx.kernel_name("nng_module"), probe_batch(ctx, p))
-    doing = f"build {call_text(p['build'])}" if p["build"] is not None else \
-        f"run {p['target'] or 'the model'} on a probe batch"
-    results, failure = ctx.request(HELPERS, ops, doing)
-    if failure:
+        prefix = ctx.kernel_name("nng_module")
+        build = call_ops({**p["build"], "store": "model"}, prefix=prefix, data={})
+        facts, failure = _facts_of(ctx, probe, p, stored(prefix, "model"), None, build)
+        if failure is not None and failure.mistake == "not_defined" \
+                and f"`{p['build']['call']}`" in failure.message:
+            facts, failure = _found_facts(ctx, p, probe, class_args or p["build"]["args"],
+                                          p["build"]["call"])
+    else:
+        facts, failure = _found_facts(ctx, p, probe, class_args, "")
+    if failure is not None:
         return failure
-    label, description, traced, output = results[-4:]
-    return judge_module({"label": label, "description": description, "ops": traced,
-                         "output": output}, p)
+    assert facts is not None
+    outcome = judge_module(facts, p)
+    if facts.get("found_as"):
+        outcome.message = facts["found_as"] + outcome.message
+    return outcome

@@ -1,4 +1,5 @@
-"""The kernel-side search of kind `module`: a model found by output shape and layer structure."""
+"""How kind `module` finds a model by what it is: the kernel reports each candidate's layers and
+output shape, the grader chooses (output shape, layer family, layers in order)."""
 
 from pathlib import Path
 
@@ -34,42 +35,100 @@ CONV = [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "ConvT
 PROBE = np.zeros((2, 1, 28, 28), dtype=np.float32)
 
 
+def _reported(helpers: dict, name: str, model: nn.Module, what: str = "instance",
+              probe: np.ndarray = PROBE, dtype: str = "float32") -> dict:
+    """A candidate as the kernel reports it: its layers (as the harness describes them) and
+    its output shape on the probe."""
+    layers = []
+    for _, layer in model.named_modules():
+        if list(layer.children()):
+            continue
+        info = {"type": type(layer).__name__}
+        for attr in ("in_features", "out_features", "in_channels", "out_channels",
+                     "kernel_size", "embedding_dim", "hidden_size"):
+            value = getattr(layer, attr, None)
+            if value is not None:
+                info[attr] = list(value) if isinstance(value, tuple) else value
+        layers.append(info)
+    parameters = sum(p.numel() for p in model.parameters())
+    forward = helpers["nng_module_try_forward"](model, probe, list(probe.shape), dtype)
+    return {"name": name, "what": what, "args": None if what == "instance" else [],
+            "description": {"type": type(model).__name__, "layers": layers,
+                            "parameters": parameters}, "forward": forward}
+
+
+def _chosen(candidates: list, **wanted) -> str | None:
+    from graders.checks.module import choose_module
+
+    found = choose_module(candidates, out_shapes=wanted.get("out_shapes", []),
+                          patterns=wanted.get("patterns", []), family=wanted.get("family", []))
+    return None if found is None else found["name"]
+
+
 def test_same_output_shape_picks_the_model_with_the_layers(helpers: dict) -> None:
-    flat, conv = _flat_autoencoder(), _conv_autoencoder()
-    found = helpers["nng_pick_module"]({"ae": flat, "cae": conv}, PROBE, [2, 1, 28, 28],
-                                       "float32", [[2, 1, 28, 28]], CONV)
-    assert found is conv
+    candidates = [_reported(helpers, "ae", _flat_autoencoder()),
+                  _reported(helpers, "cae", _conv_autoencoder())]
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]], patterns=CONV) == "cae"
 
 
 def test_without_a_layer_match_the_first_of_the_right_shape_is_judged(helpers: dict) -> None:
-    flat = _flat_autoencoder()
-    found = helpers["nng_pick_module"]({"x": 3, "ae": flat, "enc": nn.Linear(784, 30)}, PROBE,
-                                       [2, 1, 28, 28], "float32", [[2, 1, 28, 28]], CONV)
-    assert found is flat
+    candidates = [_reported(helpers, "ae", _flat_autoencoder()),
+                  _reported(helpers, "enc", nn.Sequential(nn.Flatten(), nn.Linear(784, 30)))]
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]], patterns=CONV) == "ae"
+
+
+def test_a_model_that_crashes_on_the_probe_is_reported_and_not_chosen(helpers: dict) -> None:
+    broken = _reported(helpers, "cae", nn.Linear(3, 3))
+    assert "error" in broken["forward"] and "shape" not in broken["forward"]
+    candidates = [broken, _reported(helpers, "ae", _flat_autoencoder())]
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]]) == "ae"
+
+
+def test_a_module_without_parameters_such_as_a_loss_is_never_the_model(helpers: dict) -> None:
+    candidates = [_reported(helpers, "loss_fn", nn.MSELoss())]
+    assert _chosen(candidates) is None
+
+
+def test_family_tells_two_models_of_one_output_shape_apart(helpers: dict) -> None:
+    candidates = [_reported(helpers, "ae", _flat_autoencoder()),
+                  _reported(helpers, "cae", _conv_autoencoder())]
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]], family=["conv2d"]) == "cae"
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]], family=["Linear"]) == "ae"
+    assert _chosen(candidates, family=["LSTM", "GRU"]) is None
+
+
+def test_an_instance_is_judged_before_a_class_of_the_same_behaviour(helpers: dict) -> None:
+    candidates = [_reported(helpers, "AE", _flat_autoencoder(), what="class"),
+                  _reported(helpers, "model", _flat_autoencoder())]
+    assert _chosen(candidates, out_shapes=[[2, 1, 28, 28]]) == "model"
+    assert _chosen(candidates[:1], out_shapes=[[2, 1, 28, 28]]) == "AE"
 
 
 def test_kernel_size_given_as_int_matches_a_tuple_and_sizes_must_agree(helpers: dict) -> None:
-    matched = helpers["nng_layers_matched"]
-    conv = _conv_autoencoder()
-    assert matched(conv, CONV) == 2
-    assert matched(conv, [{"type": "Conv2d", "out_channels": 16}]) == 0
-    assert matched(conv, list(reversed(CONV))) == 1
+    from graders.checks.module import _layers_in_order
+
+    layers = _reported(helpers, "cae", _conv_autoencoder())["description"]["layers"]
+    assert _layers_in_order(layers, CONV) == 2
+    assert _layers_in_order(layers, [{"type": "Conv2d", "out_channels": 16}]) == 0
+    assert _layers_in_order(layers, list(reversed(CONV))) == 1
 
 
 def test_the_model_closest_to_the_layers_is_judged_when_none_has_them_all(helpers: dict) -> None:
+    tokens = np.zeros((2, 5), dtype=np.int64)
     lstm = nn.ModuleDict({"emb": nn.Embedding(10, 50), "rnn": nn.LSTM(50, 256)})
-    found = helpers["nng_pick_module"]({"ae": _flat_autoencoder(), "net": lstm}, None, [1],
-                                       "long", None, [{"type": "Embedding", "embedding_dim": 100},
-                                                      {"type": "RNN", "hidden_size": 256}])
-    assert found is lstm
+    candidates = [_reported(helpers, "ae", _flat_autoencoder(), probe=tokens, dtype="long"),
+                  _reported(helpers, "net", lstm, probe=tokens, dtype="long")]
+    assert _chosen(candidates, patterns=[{"type": "Embedding", "embedding_dim": 100},
+                                         {"type": "RNN", "hidden_size": 256}]) == "net"
 
 
 def test_layers_alone_find_a_model_when_no_output_shape_is_given(helpers: dict) -> None:
+    tokens = np.zeros((2, 5), dtype=np.int64)
     rnn = nn.ModuleDict({"emb": nn.Embedding(10, 100), "rnn": nn.RNN(100, 256)})
-    found = helpers["nng_pick_module"]({"cae": _conv_autoencoder(), "net": rnn}, None, [1],
-                                       "long", None, [{"type": "Embedding"},
-                                                      {"type": "RNN", "hidden_size": 256}])
-    assert found is rnn
+    candidates = [_reported(helpers, "cae", _conv_autoencoder(), probe=tokens, dtype="long"),
+                  _reported(helpers, "net", rnn, probe=tokens, dtype="long")]
+    assert _chosen(candidates, patterns=[{"type": "Embedding"},
+                                         {"type": "RNN", "hidden_size": 256}]) == "net"
 
 
 def _judged(shape: tuple, **params) -> str:
