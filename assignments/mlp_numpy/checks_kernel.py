@@ -1,31 +1,19 @@
 """Runs INSIDE the student's kernel (sent as source): the grader's helpers for mlp_numpy.
 
-Plain code with no secrets: activations the grader passes to the student's functions, the
-grader's own training loops driven by the student's functions, and torch glue. The grader scores
-what comes back; nothing here decides a mark.
+Plain code with no secrets: activation derivatives the grader passes to the student's
+functions, the grader's own training loops driven by the student's functions, and torch glue.
+The grader scores what comes back; nothing here decides a mark.
 """
 
 import numpy as np
-
-
-def nng_linear(x):
-    return x
 
 
 def nng_linear_deriv(post_act):
     return np.ones_like(post_act)
 
 
-def nng_tanh(x):
-    return np.tanh(x)
-
-
 def nng_tanh_deriv(post_act):
     return 1.0 - post_act ** 2
-
-
-def nng_relu(x):
-    return np.maximum(x, 0.0)
 
 
 def nng_relu_deriv(post_act):
@@ -34,11 +22,6 @@ def nng_relu_deriv(post_act):
 
 def nng_sigmoid_deriv(post_act):
     return post_act * (1.0 - post_act)
-
-
-def nng_as_list(function, *args):
-    """Call a function that should return a list (a generator is accepted too)."""
-    return list(function(*args))
 
 
 def nng_probe_loss(params):

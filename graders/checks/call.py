@@ -41,7 +41,7 @@ from graders.checks.invocation import (
     validated,
 )
 from graders.checks.registry import register
-from graders.checks.schema import Number, Param, Schema, Text
+from graders.checks.schema import Choice, Number, Param, Schema, Text
 
 MISTAKES = ("not_defined", "crashed", "wrong_type", "wrong_shape", "transposed", "nonfinite",
             "wrong_dtype", "wrong_values")
@@ -50,6 +50,8 @@ SCHEMA = Schema(
     *call_params(),
     Param("output", OUTPUT, {"of": "returned"}, doc="what to compare"),
     Param("name", Text(), "", doc="what the report calls the output (default: described)"),
+    Param("compare", Choice("values", "shape"), "values", doc="`shape`: only the output's "
+          "shape is compared (random weights, whose values no reference can know)"),
     Param("rtol", Number(minimum=0), 1e-6, doc="relative tolerance"),
     Param("atol", Number(minimum=0), 1e-9, doc="absolute tolerance"),
     Param("mistakes", MistakeMap(), {}, doc="reference.py function computing a known wrong "
@@ -104,10 +106,14 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
                  wrong_answers: Mapping[str, tuple[Any, str]] | None = None) -> Outcome:
     """Compare a student's value with the expected one; name a known wrong answer it matches
     (`wrong_answers`: mistake -> (its value, hint)), a transpose, an integer dtype. A tuple
-    (e.g. a cache (X, pre_act, post_act)) is compared element by element."""
+    (e.g. a cache (X, pre_act, post_act)) is compared element by element, a dict entry by entry
+    (the expected keys, in order)."""
     if isinstance(expected, tuple):
         return _judge_elements(actual=actual, expected=expected, name=name, rtol=rtol,
                                atol=atol)
+    if isinstance(expected, Mapping):
+        return _judge_entries(actual=actual, expected=expected, name=name, rtol=rtol,
+                              atol=atol, wrong_answers=wrong_answers)
     if as_float_array(expected) is None:
         if _equal(actual, expected):
             return Outcome.passed(f"{name} is right.")
@@ -143,6 +149,23 @@ def judge_output(*, actual: Any, expected: Any, name: str, rtol: float, atol: fl
     return Outcome.failed(comparison.message, mistake=mistake, **comparison.details)
 
 
+def judge_shape(*, actual: Any, expected: Any, name: str) -> Outcome:
+    """Only the shape: the student's array against the expected one's shape (a transpose
+    named)."""
+    want = np.shape(expected)
+    array = as_float_array(actual)
+    if array is None:
+        return Outcome.failed(f"{name} should be an array of shape {want}, but it is "
+                              f"{describe_value(actual)}.", mistake="wrong_type")
+    if array.shape == want:
+        return Outcome.passed(f"{name} has shape {want}.")
+    if array.ndim == 2 and len(want) == 2 and array.shape == want[::-1]:
+        return Outcome.failed(f"{name} has shape {array.shape}, the transpose of the expected "
+                              f"{want}.", mistake="transposed")
+    return Outcome.failed(f"{name} has shape {array.shape}, expected {want}.",
+                          mistake="wrong_shape")
+
+
 def _judge_elements(*, actual: Any, expected: tuple[Any, ...], name: str, rtol: float,
                     atol: float) -> Outcome:
     if not isinstance(actual, tuple | list) or len(actual) != len(expected):
@@ -156,6 +179,31 @@ def _judge_elements(*, actual: Any, expected: tuple[Any, ...], name: str, rtol: 
         if verdict.fraction < 1:
             return verdict
     return Outcome.passed(f"{name}: all {len(expected)} elements match.")
+
+
+def _judge_entries(*, actual: Any, expected: Mapping[str, Any], name: str, rtol: float,
+                   atol: float, wrong_answers: Mapping[str, tuple[Any, str]] | None) -> Outcome:
+    if not isinstance(actual, Mapping):
+        return Outcome.failed(f"{name} should be a dict, but it is {describe_value(actual)}.",
+                              mistake="wrong_type")
+    for key, want in expected.items():
+        if key not in actual:
+            return Outcome.failed(f"{name} has no entry {key!r} (it holds: "
+                                  f"{', '.join(map(str, actual)) or 'nothing'}).",
+                                  mistake="wrong_type")
+        verdict = judge_output(actual=actual[key], expected=want, name=f"{name}[{key!r}]",
+                               rtol=rtol, atol=atol)
+        if verdict.fraction < 1:
+            for mistake, (value, hint) in (wrong_answers or {}).items():
+                if isinstance(value, Mapping) and all(
+                        k in actual and judge_output(actual=actual[k], expected=v, name="",
+                                                     rtol=rtol, atol=atol).fraction == 1
+                        for k, v in value.items()):
+                    return Outcome.failed(f"{name} is the known wrong answer '{mistake}' (see "
+                                          f"the hint).\n{verdict.message}", mistake=mistake,
+                                          hint=hint)
+            return verdict
+    return Outcome.passed(f"{name}: all {len(expected)} entries match.")
 
 
 def same_answer(array: np.ndarray, wrong: np.ndarray | None, *, rtol: float,
@@ -214,5 +262,7 @@ def check_call(ctx: CheckContext) -> Outcome:
         return Outcome.failed(fetched.problem, mistake=fetched.mistake)
     expected, wrong = expected_answers(ctx, call, values, output, p["mistakes"])
     name = p["name"] or describe_output(output, p["function"])
+    if p["compare"] == "shape":
+        return judge_shape(actual=fetched.value, expected=expected, name=name)
     return judge_output(actual=fetched.value, expected=expected, name=name,
                         rtol=p["rtol"], atol=p["atol"], wrong_answers=wrong)

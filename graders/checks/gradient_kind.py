@@ -13,7 +13,9 @@ differences of a loss, with respect to one input, at inputs drawn away from kink
 Both losses are differenced on the same probes (sampled entries plus random unit directions):
 the reference's (the model) and the student's own. Right against the model passes; right only
 against their own loss says "your forward pass is not the model"; right against neither says
-"not the gradient of your own forward pass". One kernel request holds every call.
+"not the gradient of your own forward pass". One kernel request holds every call. A call that
+returns no loss (a layer's backward pass, given the gradient from above) names `loss_reference`:
+the loss its gradient is of, differenced in the grader alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from graders.checks import inputs as gen
 from graders.checks.base import CheckContext, Outcome
 from graders.checks.call import STORE, judge_output
 from graders.checks.compare import as_float_array, compare_arrays, gradient_array
@@ -40,7 +43,15 @@ from graders.checks.invocation import (
     validated,
 )
 from graders.checks.registry import register
-from graders.checks.schema import Integer, Number, Param, Schema, Text, did_you_mean
+from graders.checks.schema import (
+    Integer,
+    Number,
+    Param,
+    ReferenceFunction,
+    Schema,
+    Text,
+    did_you_mean,
+)
 
 MISTAKES = ("not_defined", "crashed", "wrong_type", "wrong_shape", "transposed", "nonfinite",
             "forward_not_model", "not_gradient_of_forward")
@@ -72,6 +83,9 @@ SCHEMA = Schema(
     Param("wrt", Text(), doc="the input the gradient is taken with respect to"),
     Param("gradient", OUTPUT, doc="where the student's analytic gradient is"),
     Param("loss", OUTPUT, {"of": "returned", "index": 0}, doc="where the loss is"),
+    Param("loss_reference", ReferenceFunction(), "", doc="for a call that returns no loss (a "
+          "layer's backward pass given the upstream gradient): a reference.py function of the "
+          "inputs (one dict) returning the loss the gradient is of; only it is differenced"),
     Param("name", Text(), "", doc="what the report calls the gradient"),
     Param("step", Number(minimum=0, exclusive_minimum=True), 1e-5, doc="finite-difference step"),
     Param("rtol", Number(minimum=0), 1e-5, doc="largest relative error allowed"),
@@ -105,7 +119,7 @@ def fetch_gradient(ctx: CheckContext, call: Call, values: Mapping[str, Any],
     grad_fetch = call.fetch_ops(p["gradient"], store)
     ops += grad_fetch
     marks = [len(ops) - 1]
-    for delta in deltas:
+    for delta in deltas if not p["loss_reference"] else []:
         shifted = {**values, p["wrt"]: np.asarray(values[p["wrt"]], dtype=np.float64) + delta}
         ops += call.kernel_ops(shifted, store=store)
         ops += call.fetch_ops(p["loss"], store)
@@ -126,7 +140,7 @@ def fetch_gradient(ctx: CheckContext, call: Call, values: Mapping[str, Any],
             losses.append(_loss_value(pick(p["loss"], results[mark])))
         except LookupError:
             losses.append(float("nan"))
-    return {"gradient": gradient, "losses": losses}
+    return {"gradient": gradient, "losses": losses if not p["loss_reference"] else None}
 
 
 def compare_probes(analytic: np.ndarray, probes: Sequence[tuple[str, np.ndarray]],
@@ -202,6 +216,10 @@ def _model_losses(ctx: CheckContext, call: Call, values: Mapping[str, Any],
     losses = []
     for delta in deltas:
         shifted = {**values, p["wrt"]: np.asarray(values[p["wrt"]], dtype=np.float64) + delta}
+        if p["loss_reference"]:
+            loss = getattr(ctx.reference, p["loss_reference"])(gen.copy_inputs(shifted))
+            losses.append(_loss_value(loss))
+            continue
         returned, space = call.call_reference(ctx.reference, shifted)
         losses.append(_loss_value(select(p["loss"], returned, space, p["function"])))
     return losses
@@ -223,7 +241,7 @@ def check_gradient_kind(ctx: CheckContext) -> Outcome:
                          directions=p["directions"], prefer=expected)
     deltas = [sign * p["step"] * d for _, d in probes for sign in (1.0, -1.0)]
     key = ("gradient", call.key(), p["wrt"], repr(p["gradient"]), repr(p["loss"]), p["step"],
-           p["entries"], p["directions"])
+           p["entries"], p["directions"], p["loss_reference"])
     fetched = ctx.once(key, lambda: fetch_gradient(ctx, call, values, deltas))
     if "problem" in fetched:
         return Outcome.failed(fetched["problem"], mistake=fetched["mistake"])

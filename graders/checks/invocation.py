@@ -42,6 +42,8 @@ OUTPUT = Record(Schema(
     Param("attribute", Text(), "", doc="an attribute of it (e.g. `W`)"),
     Param("index", Integer(minimum=0), -1, doc="an element of a returned tuple or list"),
     Param("key", Text(), "", doc="an entry of a dict"),
+    Param("each", Integer(minimum=0), -1, doc="then element N of each item of a list (e.g. "
+          "the x of every (x, y) batch)"),
     rules=(lambda v: ("name", "names no input", "add name: <input> for of: argument")
            if v["of"] == "argument" and not v["name"] else None,),
 ))
@@ -276,6 +278,15 @@ def pick(output: Mapping[str, Any], value: Any) -> Any:
         if output["key"] not in value:
             raise LookupError(f"has no key {output['key']!r} (keys: {sorted(value)})")
         value = value[output["key"]]
+    each = output.get("each", -1)
+    if each >= 0:
+        if not isinstance(value, tuple | list):
+            raise LookupError(f"should be a list of tuples, but it is {_what(value)}")
+        for number, item in enumerate(value):
+            if not isinstance(item, tuple | list) or len(item) <= each:
+                raise LookupError(f"should be a list of tuples with element {each}, but item "
+                                  f"{number} is {_what(item)}")
+        value = [item[each] for item in value]
     return value
 
 
@@ -300,6 +311,8 @@ def describe_output(output: Mapping[str, Any], function: str) -> str:
         base = f"element {output['index']} of {base}"
     if output["key"]:
         base = f"entry {output['key']!r} of {base}"
+    if output.get("each", -1) >= 0:
+        base = f"element {output['each']} of each item of {base}"
     return base
 
 

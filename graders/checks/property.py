@@ -14,6 +14,11 @@
 - `finite_at_extremes`: `input` scaled so its largest entry is `amount` still gives finite output.
 - `partition`, `permutation`: the output's index arrays cover 0..n-1 exactly once (`n`: a number
   or a size name); `differs_between_calls`: two calls on the same inputs give different outputs.
+  A partition that is not one is named: groups sharing one overwritten buffer, overlapping
+  windows of consecutive indices, indices drawn with replacement.
+- `group_size`: the output is groups (e.g. batches) of `size` items each, n // size of them.
+- `paired`: the output is a list of pairs whose two arrays hold the same rows (the inputs number
+  their rows in the first column), e.g. (batch_x, batch_y).
 
 Fetch: one request with every call the property needs. Judge: pure functions below.
 """
@@ -53,11 +58,12 @@ from graders.checks.schema import (
 from graders.kernel import get_op
 
 PROPERTIES = ("input_unchanged", "invariant", "finite_at_extremes", "partition", "permutation",
-              "differs_between_calls")
+              "differs_between_calls", "group_size", "paired")
 TRANSFORMS = ("add_constant", "add_constant_per_row", "add_constant_per_column",
               "scale_positive")
 MISTAKES = ("not_defined", "crashed", "wrong_type", "changed_input", "not_invariant",
-            "nonfinite", "not_partition", "not_permutation", "same_every_call")
+            "nonfinite", "not_partition", "not_permutation", "same_every_call", "same_buffer",
+            "overlapping", "with_replacement", "wrong_sizes", "unpaired")
 
 
 def _names_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -68,7 +74,7 @@ def _names_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
                 f"add input: <one of {', '.join(v['inputs'])}>")
     if v["input"] and v["input"] not in v["inputs"]:
         return ("input", f"{v['input']!r} is not an input", did_you_mean(v["input"], v["inputs"]))
-    covers = [p for p in properties if p in ("partition", "permutation")]
+    covers = [p for p in properties if p in ("partition", "permutation", "group_size")]
     if covers:
         n = v["n"]
         if n is None:
@@ -76,6 +82,13 @@ def _names_an_input(v: dict[str, Any]) -> tuple[str, str, str] | None:
                     "add n: <a number or a size name>")
         if isinstance(n, str) and n not in v["sizes"]:
             return ("n", f"size {n!r} is not declared", did_you_mean(n, v["sizes"]))
+    if "group_size" in properties:
+        size = v["size"]
+        if size is None:
+            return ("size", "property 'group_size' needs size, the items in each group",
+                    "add size: <a number or a size name>")
+        if isinstance(size, str) and size not in v["sizes"]:
+            return ("size", f"size {size!r} is not declared", did_you_mean(size, v["sizes"]))
     return None
 
 
@@ -90,8 +103,12 @@ SCHEMA = Schema(
     Param("amount", Number(), 1000.0, doc="the constant added, the factor, or the largest "
           "magnitude for `finite_at_extremes`"),
     Param("n", AnyOf(Integer(minimum=0), Text()), None,
-          doc="for `partition` and `permutation`: how many items (number or size name)"),
+          doc="for `partition`, `permutation` and `group_size`: how many items (number or "
+              "size name)"),
+    Param("size", AnyOf(Integer(minimum=1), Text()), None,
+          doc="for `group_size`: the items in each group (number or size name)"),
     Param("output", OUTPUT, {"of": "returned"}, doc="the output the property is about"),
+    Param("name", Text(), "", doc="what the report calls the output (default: described)"),
     Param("rtol", Number(minimum=0), 1e-6, doc="relative tolerance for `invariant`"),
     Param("atol", Number(minimum=0), 1e-9, doc="absolute tolerance for `invariant`"),
     doc="A property of the student's function: inputs unchanged, invariance, finiteness, "
@@ -201,17 +218,83 @@ def judge_cover(value: Any, *, n: int, name: str, partition: bool) -> Outcome:
     missing, repeated = int(np.sum(counts[:n] == 0)), int(np.sum(counts > 1))
     extra = int(np.sum(counts[n:])) if counts.size > n else 0
     if missing or repeated or extra:
+        if partition:
+            named = _not_a_partition(groups, name=name, missing=missing, repeated=repeated)
+            if named is not None:
+                return named
         return Outcome.failed(f"{name} should use each index 0..{n - 1} exactly once: {missing} "
                               f"never appear, {repeated} appear more than once, {extra} are out "
                               "of range.", mistake=mistake, missing=missing, repeated=repeated)
     what = f"{len(groups)} groups" if partition else "one permutation"
-    return Outcome.passed(f"{name} uses each index 0..{n - 1} exactly once ({what}).")
+    return Outcome.passed(f"{name}: each index 0..{n - 1} is used exactly once ({what}).")
+
+
+def _not_a_partition(groups: Sequence[np.ndarray], *, name: str, missing: int,
+                     repeated: int) -> Outcome | None:
+    """The usual ways a sampler's groups fail to be a partition, named; None when none fits."""
+    if len(groups) > 1 and all(np.array_equal(groups[0], g) for g in groups[1:]):
+        return Outcome.failed(f"Every group of {name} holds the same items: the groups share one "
+                              "buffer that is overwritten in the loop. Make a new array per "
+                              "group (e.g. x[indices]).", mistake="same_buffer")
+    windows = [sorted(int(round(v)) for v in g) for g in groups]
+    if repeated and all(w == list(range(w[0], w[0] + len(w))) for w in windows if w):
+        return Outcome.failed(f"The groups of {name} are windows of consecutive items that "
+                              f"overlap: {repeated} items appear more than once and {missing} "
+                              "never appear. Shuffle the indices once (np.random.permutation) "
+                              "and cut that into groups.", mistake="overlapping",
+                              missing=missing, repeated=repeated)
+    if repeated and missing:
+        return Outcome.failed(f"The groups of {name} are not a partition: {repeated} items "
+                              f"appear more than once and {missing} never appear (drawn with "
+                              "replacement: use one np.random.permutation and slice it).",
+                              mistake="with_replacement", missing=missing, repeated=repeated)
+    return None
+
+
+def judge_group_sizes(value: Any, *, n: int, size: int, name: str) -> Outcome:
+    """Groups (e.g. batches) of `size` items each, n // size of them."""
+    if not isinstance(value, list | tuple):
+        return Outcome.failed(f"{name} should be a list of groups, not {type(value).__name__}.",
+                              mistake="wrong_type")
+    sizes = [len(g) if hasattr(g, "__len__") else -1 for g in value]
+    if len(value) != n // size or any(s != size for s in sizes):
+        return Outcome.failed(f"With {n} items in groups of {size} there should be {n // size} "
+                              f"groups of {size}; {name} has {len(value)} groups of sizes "
+                              f"{sizes}.", mistake="wrong_sizes")
+    return Outcome.passed(f"{name}: {n // size} groups of {size} for {n} items.")
+
+
+def judge_paired(value: Any, *, name: str) -> Outcome:
+    """Each item a pair of arrays holding the same rows (equal first columns)."""
+    if not isinstance(value, list | tuple) or not value:
+        what = "an empty one" if isinstance(value, list | tuple) else type(value).__name__
+        return Outcome.failed(f"{name} should be a list of pairs, not {what}.",
+                              mistake="wrong_type")
+    for number, item in enumerate(value):
+        pair = [as_float_array(a) for a in item] if isinstance(item, list | tuple) else []
+        if len(pair) != 2 or any(a is None or a.ndim != 2 for a in pair):
+            return Outcome.failed(f"Item {number} of {name} is not a pair of 2-D arrays (rows "
+                                  "are examples).", mistake="wrong_type")
+        first, second = pair
+        if len(first) != len(second) or not np.allclose(first[:, 0], second[:, 0]):
+            return Outcome.failed(f"In item {number} of {name} the rows of its two arrays no "
+                                  "longer belong together: index both with the same indices.",
+                                  mistake="unpaired")
+    return Outcome.passed(f"Each item of {name} keeps the rows of its two arrays together.")
+
+
+def _same(first: Any, second: Any) -> bool:
+    if isinstance(first, list | tuple) and isinstance(second, list | tuple):
+        return len(first) == len(second) and all(
+            _same(a, b) for a, b in zip(first, second, strict=True))
+    a, b = as_float_array(first), as_float_array(second)
+    if a is not None and b is not None:
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return bool(first == second)
 
 
 def judge_differs(first: Any, second: Any, *, name: str) -> Outcome:
-    a, b = as_float_array(first), as_float_array(second)
-    same = (np.array_equal(a, b) if a is not None and b is not None else first == second)
-    if same:
+    if _same(first, second):
         return Outcome.failed(f"Two calls on the same inputs gave the same {name}: a sampler "
                               "should draw afresh each call (no fixed seed inside it).",
                               mistake="same_every_call")
@@ -274,7 +357,7 @@ def _check_one(ctx: CheckContext, p: Mapping[str, Any], call: Call, values: Mapp
     if failed is not None:
         return failed
     assert results is not None
-    name = describe_output(p["output"], p["function"])
+    name = p["name"] or describe_output(p["output"], p["function"])
     picked = []
     for mark in marks if prop != "input_unchanged" else marks[:1]:
         try:
@@ -296,5 +379,10 @@ def _judge(p: Mapping[str, Any], prop: str, picked: Sequence[Any], after: Mappin
         return judge_finite(picked[0], name=name, input_name=p["input"], amount=p["amount"])
     if prop == "differs_between_calls":
         return judge_differs(picked[0], picked[1], name=name)
+    if prop == "paired":
+        return judge_paired(picked[0], name=name)
     n = p["n"] if isinstance(p["n"], int) else p["sizes"][p["n"]]
+    if prop == "group_size":
+        size = p["size"] if isinstance(p["size"], int) else p["sizes"][p["size"]]
+        return judge_group_sizes(picked[0], n=int(n), size=int(size), name=name)
     return judge_cover(picked[0], n=int(n), name=name, partition=prop == "partition")

@@ -66,6 +66,36 @@ def test_a_tuple_is_compared_element_by_element(actual, mistake, phrase):
     assert outcome.mistake == mistake and phrase in outcome.message
 
 
+@pytest.mark.parametrize("actual, mistake, phrase", [
+    (np.ones((2, 3)), "", "has shape (2, 3)"),
+    (np.ones((3, 2)), "transposed", "the transpose of the expected (2, 3)"),
+    (np.ones((1, 2, 3)), "wrong_shape", "expected (2, 3)"),
+    ({"W": 1}, "wrong_type", "but it is a dict"),
+])
+def test_a_shape_comparison_ignores_values_and_names_a_transpose(actual, mistake, phrase):
+    from graders.checks.call import judge_shape
+
+    outcome = judge_shape(actual=actual, expected=EXPECTED, name="W")
+    assert outcome.mistake == mistake and phrase in outcome.message
+
+
+@pytest.mark.parametrize("actual, mistake, phrase", [
+    ({"W": EXPECTED, "m": np.ones(2)}, "", "all 2 entries match"),
+    ({"W": EXPECTED, "m": np.ones(2), "extra": 1}, "", "all 2 entries match"),
+    ({"W": EXPECTED}, "wrong_type", "has no entry 'm' (it holds: W)"),
+    ({"W": EXPECTED - 1, "m": np.ones(2)}, "plain_step", "known wrong answer 'plain_step'"),
+    ({"W": EXPECTED + 1, "m": np.ones(2)}, "wrong_values", "params['W']: 6 of 6 entries"),
+    ([EXPECTED], "wrong_type", "should be a dict"),
+])
+def test_a_dict_is_compared_entry_by_entry_and_may_be_a_known_wrong_answer(actual, mistake,
+                                                                           phrase):
+    outcome = judge_output(actual=actual, expected={"W": EXPECTED, "m": np.ones(2)},
+                           name="params", rtol=1e-6, atol=1e-9,
+                           wrong_answers={"plain_step": ({"W": EXPECTED - 1, "m": np.ones(2)},
+                                                         "use the momentum")})
+    assert outcome.mistake == mistake and phrase in outcome.message
+
+
 def test_a_loss_given_as_a_one_entry_array_is_one_number():
     assert judge_output(actual=np.array([2.5]), expected=2.5, name="loss", rtol=1e-9,
                         atol=0).fraction == 1
@@ -82,11 +112,18 @@ def test_non_numeric_outputs_are_compared_for_equality():
     ({"index": 2}, (1, 2), "has 2 element(s)"),
     ({"index": 0}, np.zeros(3), "should be a tuple"),
     ({"key": "W"}, {"b": 1}, "has no key 'W'"),
+    ({"each": 0}, np.zeros(3), "should be a list of tuples"),
+    ({"each": 1}, [(1, 2), (3,)], "item 1 is a tuple"),
 ])
 def test_picking_an_element_that_is_not_there_says_why(output, value, phrase):
     full = {"of": "returned", "name": "", "attribute": "", "index": -1, "key": "", **output}
     with pytest.raises(LookupError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
         pick(full, value)
+
+
+def test_each_takes_one_element_of_every_item():
+    full = {"of": "returned", "name": "", "attribute": "", "index": -1, "key": "", "each": 1}
+    assert pick(full, [(1, 2), (3, 4)]) == [2, 4]
 
 
 class _Model:

@@ -117,3 +117,27 @@ def test_a_gradient_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         load_spec(path)
     assert caught.value.key_path == f"questions[0].parts[0].checks[0].{key}"
     assert phrase in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_loss_reference_is_differenced_for_a_call_that_returns_no_loss():
+    from types import SimpleNamespace
+
+    from graders.checks.gradient_kind import SCHEMA, _model_losses
+    from graders.checks.invocation import Call, validated
+
+    reference = SimpleNamespace(
+        layer_backward=lambda delta, x: delta * x,
+        vjp_loss=lambda inputs: float(np.sum(inputs["delta"] * inputs["x"] ** 2 / 2)))
+    p = validated(SCHEMA, {"function": "layer_backward", "reference": "layer_backward",
+                           "inputs": {"delta": {"normal": [2, 3]}, "x": {"normal": [2, 3]}},
+                           "wrt": "x", "gradient": {"of": "returned"},
+                           "loss_reference": "vjp_loss"})
+    call = Call(p, "hidden")
+    values = {"delta": A, "x": X0}
+    probes = plan_probes(X0.shape, rng=np.random.default_rng(0), entries=4, directions=3)
+    deltas = [s * STEP * d for _, d in probes for s in (1.0, -1.0)]
+    losses = _model_losses(SimpleNamespace(reference=reference), call, values, deltas)
+    assert np.allclose(losses, [model_loss(X0 + d) for d in deltas])
+    outcome = judge_gradient(actual=A * X0, expected=A * X0, probes=probes, model_losses=losses,
+                             own_losses=None, name="dx", step=STEP, rtol=1e-5, floor=1e-7)
+    assert outcome.fraction == 1

@@ -70,8 +70,11 @@ def test_finite_at_extremes_names_the_non_finite_entries():
 
 @pytest.mark.parametrize("value, partition, mistake", [
     ([np.array([0, 3]), np.array([1, 2, 4])], True, ""),
-    ([np.array([0, 3]), np.array([3, 2, 4])], True, "not_partition"),
+    ([np.array([0, 3]), np.array([3, 2, 4])], True, "with_replacement"),
     ([np.array([0, 1]), np.array([2, 3])], True, "not_partition"),
+    ([np.array([0, 3, 2]), np.array([0, 3, 2])], True, "same_buffer"),
+    ([np.array([0, 1, 2]), np.array([1, 2, 3])], True, "overlapping"),
+    ([np.array([0, 1, 2]), np.array([0, 3, 4, 0])], True, "not_partition"),
     (np.array([4, 2, 0, 1, 3]), False, ""),
     (np.array([4, 2, 0, 1, 5]), False, "not_permutation"),
     ("abc", False, "wrong_type"),
@@ -84,6 +87,39 @@ def test_index_groups_must_cover_each_index_once(value, partition, mistake):
 def test_a_sampler_must_differ_between_calls():
     assert judge_differs(np.array([1, 2]), np.array([2, 1]), name="samples").fraction == 1
     assert judge_differs([1, 2], [1, 2], name="samples").mistake == "same_every_call"
+    batches = [np.arange(3.0), np.arange(2.0)]  # groups of unequal sizes
+    assert judge_differs(batches, [np.arange(3.0), np.arange(2.0)],
+                         name="b").mistake == "same_every_call"
+    assert judge_differs(batches, [np.arange(3.0), np.arange(1.0, 3.0)], name="b").fraction == 1
+
+
+@pytest.mark.parametrize("value, mistake", [
+    ([np.zeros((3, 1)), np.zeros((3, 1))], ""),
+    ([np.zeros((3, 1)), np.zeros((2, 1))], "wrong_sizes"),
+    ([np.zeros((3, 1))], "wrong_sizes"),
+    (np.zeros((2, 3)), "wrong_type"),
+])
+def test_groups_must_have_the_size_asked_for(value, mistake):
+    from graders.checks.property import judge_group_sizes
+
+    outcome = judge_group_sizes(value, n=7, size=3, name="the batches")
+    assert outcome.mistake == mistake
+
+
+ROWS = np.arange(4.0)[:, None]
+
+
+@pytest.mark.parametrize("value, mistake", [
+    ([(ROWS[:2], np.hstack([ROWS[:2], ROWS[:2]])), (ROWS[2:], ROWS[2:])], ""),
+    ([(ROWS[:2], ROWS[2:]), (ROWS[2:], ROWS[:2])], "unpaired"),
+    ([(ROWS[:2],)], "wrong_type"),
+    ([(ROWS[:2].ravel(), ROWS[:2].ravel())], "wrong_type"),
+    ([], "wrong_type"),
+])
+def test_pairs_must_keep_their_rows_together(value, mistake):
+    from graders.checks.property import judge_paired
+
+    assert judge_paired(value, name="the batches").mistake == mistake
 
 
 def _spec(tmp_path, monkeypatch, params):
@@ -116,6 +152,9 @@ def test_a_good_property_spec_loads(tmp_path, monkeypatch):
     ({"property": "partition", "n": "N"}, "params.n", "size 'N' is not declared"),
     ({"also": ["invarient"]}, "params.also[0]", "did you mean 'invariant'?"),
     ({"also": ["permutation"]}, "params.n", "'permutation' needs n"),
+    ({"property": "group_size", "n": 6}, "params.size", "needs size"),
+    ({"property": "group_size", "n": 6, "size": "B"}, "params.size", "size 'B' is not declared"),
+    ({"output": {"each": -2}}, "params.output.each", ">= 0"),
 ])
 def test_a_property_spec_with_a_typo_fails_at_load_naming_file_key_and_fix(
         tmp_path, monkeypatch, change, key, phrase):
