@@ -8,7 +8,11 @@ output shape, a layer of the `family`, then the most `layers` in order, an insta
 class. A `build` whose class the notebook does not define falls back to that search. The chosen
 model's leaf layers (types, sizes), the operations its forward pass runs (traced with torch.fx, so
 `F.relu` counts like `nn.ReLU`; None when it cannot be traced), its parameter count and its
-output on a probe batch come back as data, and are judged here.
+output on a probe batch come back as data, and are judged here. With `train`, the grader then
+trains a copy of the model for a few steps on the assignment's stand-in data (Adam written out in
+the kernel: torch.optim's first use imports torch._dynamo, seconds a check does not need) and
+scores its outputs on held-out data here, against a threshold whose false-fail rate the spec
+states.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from graders.checks.base import TORCH_HELPERS, CheckContext, KernelHelpers, Outcome
 from graders.checks.calls import CALL, call_ops, call_text, stored
+from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
 from graders.checks.schema import (
     AnyOf,
@@ -33,6 +40,7 @@ from graders.checks.schema import (
     ParamError,
     ParamType,
     Record,
+    ReferenceFunction,
     Schema,
     SchemaContext,
     Text,
@@ -87,6 +95,46 @@ def _show_shapes(shapes: list[list[int]]) -> str:
     return " or ".join(str(tuple(s)) for s in shapes)
 
 
+def _train_rules(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    if values["upscale"] > 1 and (len(values["input_shape"]) < 2 or any(
+            side % values["upscale"] for side in values["input_shape"][-2:])):
+        return ("upscale", "needs `input_shape` whose last two sizes it divides",
+                "e.g. input_shape: [1, 32, 32] with upscale: 4 for 8x8 images")
+    return None
+
+
+TRAIN = Schema(
+    Param("data", ReferenceFunction(), doc="a reference.py function given an integer seed "
+          "(drawn from the run's) returning a mapping of name to array: the grader's "
+          "stand-in data"),
+    Param("inputs", Text(), "x", "data name of the training inputs (one example a row)"),
+    Param("targets", Text(), "labels", "data name of the training targets (class indices "
+          "for `cross_entropy`)"),
+    Param("valid_inputs", Text(), "valid_x", "data name of the held-out inputs scored"),
+    Param("valid_targets", Text(), "valid_labels", "data name of the held-out targets"),
+    Param("input_shape", ListOf(Integer(minimum=1)), [], "each example's shape as the model "
+          "takes it (rows are reshaped to it); default: the rows as they are"),
+    Param("upscale", Integer(minimum=1, maximum=16), 1, "enlarge the last two axes of each "
+          "example this many times in the kernel (each value a block), so small images "
+          "cross the wire; needs `input_shape`"),
+    Param("loss", Choice("cross_entropy", "mse", "bce_with_logits"), "cross_entropy",
+          "the loss the grader trains with (on the model's raw outputs)"),
+    Param("optimiser", Choice("adam", "sgd"), "adam", "Adam (torch's defaults) or plain "
+          "gradient descent"),
+    Param("learning_rate", Number(minimum=0), 0.01, "the step size"),
+    Param("steps", Integer(minimum=1, maximum=100_000), 100, "optimiser steps"),
+    Param("batch_size", Integer(minimum=1), 64, "examples per step, drawn at random"),
+    Param("score", Choice("accuracy", "loss"), "accuracy",
+          "`accuracy` on the held-out data (higher is better), or the `loss` there (lower)"),
+    Param("threshold", Number(), doc="the held-out score a model must reach"),
+    Param("false_fail_rate", Number(minimum=0, maximum=1), doc="how often a right model "
+          "misses the threshold (measured over seeds with the reference model); the report "
+          "states it when the check fails"),
+    Param("seconds", Number(minimum=1), 180, "time allowed for the training"),
+    rules=(_train_rules,),
+)
+
+
 SCHEMA = Schema(
     Param("target", Text(), "", "the notebook global holding the model (default: found by "
           "type, and by `output_shape` and `layers` when given)"),
@@ -116,13 +164,17 @@ SCHEMA = Schema(
     Param("family", ListOf(Text()), [], "when the model is found: layer types of which it must "
           "have at least one (e.g. `[Embedding, RNN, LSTM, GRU]`), so two models of one output "
           "shape are told apart"),
+    Param("train", Record(TRAIN), None, "the grader's short training of a copy of the model "
+          "on stand-in data, then its held-out score against a threshold (after the checks "
+          "above pass)"),
     rules=(_one_model,),
-    doc="A torch nn.Module's structure and output shape on a probe batch.",
+    doc="A torch nn.Module's structure and output shape on a probe batch; optionally a short "
+        "training by the grader.",
 )
 
-MISTAKES = ("not_defined", "crashed", "not_found", "not_a_module", "wrong_output_shape",
-            "missing_layer", "wrong_layers", "missing_op", "wrong_parameter_count",
-            "nonfinite")
+MISTAKES = ("not_defined", "crashed", "not_found", "not_a_module",
+            "wrong_output_shape", "missing_layer", "wrong_layers", "missing_op",
+            "wrong_parameter_count", "nonfinite", "below_threshold")
 
 
 # ----------------------------------------------------------------------------- judge
@@ -330,6 +382,74 @@ def _wanted_text(p: dict[str, Any]) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- training
+
+
+def score_outputs(outputs: Any, targets: np.ndarray, *, score: str,
+                  loss: str) -> tuple[float | None, str]:
+    """The held-out score of the trained model's outputs: (score, '') or (None, why not)."""
+    array = as_float_array(outputs)
+    if array is None:
+        return None, f"it returned {describe_value(outputs)}, not numbers"
+    if not np.isfinite(array).all():
+        return None, f"its outputs hold {int((~np.isfinite(array)).sum())} NaN or infinite " \
+                     "values: training diverged"
+    if len(array) != len(targets):
+        return None, f"it gave {len(array)} outputs for {len(targets)} examples"
+    if loss == "cross_entropy":
+        if array.ndim != 2 or array.shape[1] <= int(targets.max()):
+            return None, f"its outputs have shape {array.shape}, not one score per class " \
+                         f"for each example ({len(targets)}, {int(targets.max()) + 1})"
+        if score == "accuracy":
+            return float(np.mean(array.argmax(axis=1) == targets)), ""
+        shifted = array - array.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-np.mean(log_probs[np.arange(len(targets)), targets.astype(int)])), ""
+    flat, wanted = array.reshape(len(array), -1), targets.reshape(len(targets), -1)
+    if flat.shape != wanted.shape:
+        return None, f"its outputs have shape {array.shape}, the targets {targets.shape}"
+    if score == "accuracy":
+        cut = 0.0 if loss == "bce_with_logits" else 0.5
+        return float(np.mean((flat > cut) == (wanted > 0.5))), ""
+    if loss == "mse":
+        return float(np.mean((flat - wanted) ** 2)), ""
+    return float(np.mean(np.logaddexp(0.0, flat) - wanted * flat)), ""
+
+
+def judge_training(result: Any, targets: np.ndarray, t: dict[str, Any], *, name: str,
+                   examples: int) -> Outcome:
+    """The verdict on the grader's short training: the held-out score against the threshold."""
+    setup = (f"{t['steps']} {'Adam' if t['optimiser'] == 'adam' else 'gradient descent'} "
+             f"steps of batch {t['batch_size']}, learning rate {t['learning_rate']:g}, "
+             f"{t['loss'].replace('_', ' ')} loss, on {examples} examples")
+    if not isinstance(result, dict) or "outputs" not in result:
+        return Outcome.failed(f"The grader's training of {name} ({setup}) returned nothing it "
+                              "could score.", mistake="crashed")
+    value, problem = score_outputs(result["outputs"], targets, score=t["score"], loss=t["loss"])
+    if value is None:
+        mistake = "nonfinite" if "NaN" in problem else "wrong_output_shape"
+        return Outcome.failed(f"After the grader's short training ({setup}), {name} could not "
+                              f"be scored: {problem}.", mistake=mistake)
+    losses = [v for v in result.get("losses") or [] if isinstance(v, float)]
+    went = f"; its training loss went from {losses[0]:.4g} to {losses[-1]:.4g}" \
+        if len(losses) >= 2 else ""
+    shown = f"{value:.1%} accuracy" if t["score"] == "accuracy" else f"a loss of {value:.4g}"
+    wanted = f"{t['threshold']:.0%}" if t["score"] == "accuracy" else f"{t['threshold']:.4g}"
+    higher = t["score"] == "accuracy"
+    reached = f"{name} reached {shown} on {len(targets)} held-out examples after the grader's " \
+              f"short training ({setup}){went}"
+    if (value >= t["threshold"]) if higher else (value <= t["threshold"]):
+        return Outcome.passed(f"{reached[:1].upper()}{reached[1:]}: at "
+                              f"{'least' if higher else 'most'} {wanted} needed.", score=value)
+    return Outcome.failed(f"{reached[:1].upper()}{reached[1:]}; at {'least' if higher else 'most'} "
+                          f"{wanted} is expected. A right model falls short about "
+                          f"{t['false_fail_rate']:.0%} of the time on this training; if yours "
+                          "is right, ask for a regrade with another seed.",
+                          mistake="below_threshold", score=value)
+
+
+
+
 # ----------------------------------------------------------------------------- fetch
 
 
@@ -382,7 +502,7 @@ def _facts_of(ctx: CheckContext, probe: Any, p: dict[str, Any], target: str,
         return None, failure
     found, description, traced, output = results[-4:]
     return {"label": label or found, "description": description, "ops": traced,
-            "output": output}, None
+            "output": output, "target": target}, None
 
 
 def _found_facts(ctx: CheckContext, p: dict[str, Any], probe: Any, class_args: list[Any],
@@ -407,6 +527,37 @@ def _found_facts(ctx: CheckContext, p: dict[str, Any], probe: Any, class_args: l
         facts["found_as"] = (f"No class is named `{missing}`; graded `{label['name']}`, {kind} "
                              f"that behaves like it ({_wanted_text(p)}). ")
     return facts, failure
+
+
+def training_op(target: str, arrays: dict[str, Any], t: dict[str, Any], p: dict[str, Any],
+                seed: int) -> dict[str, Any]:
+    """The op that trains a copy of the model at `target` and returns its held-out outputs."""
+    setup = {"shape": list(t["input_shape"]), "dtype": p["probe_dtype"],
+             "upscale": t["upscale"], "loss": t["loss"], "optimiser": t["optimiser"],
+             "learning_rate": float(t["learning_rate"]), "steps": t["steps"],
+             "batch_size": t["batch_size"], "seed": seed}
+    return call_op("$nng_module_train", Ref(target), arrays[t["inputs"]], arrays[t["targets"]],
+                   arrays[t["valid_inputs"]], setup)
+
+
+def train_module(ctx: CheckContext, p: dict[str, Any], target: str, name: str) -> Outcome:
+    """The grader's short training of the model at `target`, judged on held-out data."""
+    t = p["train"]
+    data_seed = int(ctx.rng("data").integers(2**31))
+    arrays = dict(getattr(ctx.reference, t["data"])(data_seed))
+    for key in ("inputs", "targets", "valid_inputs", "valid_targets"):
+        if t[key] not in arrays:
+            raise KeyError(f"train.{key}: {t['data']} made no array {t[key]!r} (it made "
+                           f"{', '.join(sorted(arrays))})")
+    op = training_op(target, arrays, t, p, ctx.seed % 2**31)
+    results, failure = ctx.request(HELPERS, [op], f"train {name} for {t['steps']} steps",
+                                   timeout=max(float(t["seconds"]), ctx.kernel.call_seconds))
+    if failure:
+        return failure
+    outcome = judge_training(results[0], np.asarray(arrays[t["valid_targets"]]), t, name=name,
+                             examples=len(arrays[t["inputs"]]))
+    outcome.message += f" (seed {ctx.seed})"
+    return outcome
 
 
 @register("module", params=SCHEMA, mistakes=MISTAKES)
@@ -434,6 +585,11 @@ def check_module(ctx: CheckContext) -> Outcome:
         return failure
     assert facts is not None
     outcome = judge_module(facts, p)
+    if p["train"] is not None and outcome.fraction == 1.0:
+        p["train"] = TRAIN.validate(p["train"])
+        label = facts["label"]
+        name = p["name"] + (f" (`{label['name']}`)" if label.get("name") else "")
+        outcome = train_module(ctx, p, facts["target"], name)
     if facts.get("found_as"):
         outcome.message = facts["found_as"] + outcome.message
     return outcome

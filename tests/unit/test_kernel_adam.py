@@ -1,5 +1,6 @@
-"""The written-out Adam the mlp_numpy training check runs in the kernel takes the same steps as
-torch.optim.Adam (which it replaces only because its first use costs seconds of imports)."""
+"""The written-out Adam the grader's short training (kind `module`) runs in the kernel takes the
+same steps as torch.optim.Adam (which it replaces only because its first use costs seconds of
+imports)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 HELPERS = runpy.run_path(str(Path(__file__).resolve().parents[2]
-                             / "assignments/mlp_numpy/checks_kernel.py"))
+                             / "graders/checks/torch_kernel.py"))
 
 
 def _train(own: bool, steps: int = 40) -> list:
