@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from graders.grading import Grader, load_reference
+from graders.grading import Grader
 from graders.mutation import solution_lines
 from graders.notebook import read_submission
 from graders.recorded import RecordingReference
@@ -37,19 +37,23 @@ def _distinctive_lines(text: str) -> set[str]:
 def reference_lines(spec: AssignmentSpec) -> set[str]:
     """Lines of reference.py and of the master's solution regions that no handout may hold
     (less those the master shows students anyway, e.g. in the provided two-layer network)."""
+    from graders.build import master_notebooks  # late: build imports the grading machinery
+
     lines: set[str] = set()
-    reference = references_root() / spec.id / "reference.py"
-    if reference.is_file():
-        lines |= _distinctive_lines(reference.read_text(encoding="utf-8"))
-    master = references_root() / spec.id / "master.ipynb"
+    for owner in (spec.id, *(h.id for h in spec.homes)):  # a borrowed part's home's too
+        reference = references_root() / owner / "reference.py"
+        if reference.is_file():
+            lines |= _distinctive_lines(reference.read_text(encoding="utf-8"))
     given: set[str] = set()  # what the handout shows anyway (provided code, the text)
-    for cell in read_submission(master).cells:
-        inside = solution_lines(cell.source) if cell.kind == "code" else set()
-        numbered = list(enumerate(cell.source.splitlines(), 1))
-        lines |= _distinctive_lines("\n".join(line for n, line in numbered if n in inside))
-        given |= _distinctive_lines("\n".join(line for n, line in numbered if n not in inside))
-    for name in spec.support_files:  # modules the handout ships on purpose
-        given |= _distinctive_lines((spec.directory / name).read_text(encoding="utf-8"))
+    for master in master_notebooks(spec.id):
+        for cell in read_submission(master).cells:
+            inside = solution_lines(cell.source) if cell.kind == "code" else set()
+            numbered = list(enumerate(cell.source.splitlines(), 1))
+            lines |= _distinctive_lines("\n".join(line for n, line in numbered if n in inside))
+            given |= _distinctive_lines("\n".join(line for n, line in numbered
+                                                   if n not in inside))
+    for name, folder in spec.support_sources():  # modules the handout ships on purpose
+        given |= _distinctive_lines((folder / name).read_text(encoding="utf-8"))
     return lines - given
 
 
@@ -82,14 +86,18 @@ def hidden_params(spec: AssignmentSpec) -> set[str]:
 def hidden_values(spec: AssignmentSpec, seed: int) -> list[np.ndarray]:
     """The float arrays (inputs and expected values) the hidden checks hand to or get from the
     reference when the master is graded with this seed."""
-    reference = load_reference(spec.id)
-    if reference is None:
+    from graders.build import master_notebooks, reference_with_homes
+
+    reference = reference_with_homes(spec)
+    masters = master_notebooks(spec.id)
+    if reference is None or not masters:
         return []
     recorder = RecordingReference(reference)
     parts = [p for p in spec.parts if not p.by_hand and any(
         c.visibility == "hidden" for c in p.checks)]
     parts = [_only_hidden(p) for p in parts]
-    master = read_submission(references_root() / spec.id / "master.ipynb")
+    master = read_submission(masters[0].parent if masters[0].parent.name == "master"
+                             else masters[0])
     Grader(spec, master, seed, None, reference=recorder).run(parts)
     # Float arrays that are not all whole numbers or all one value: an index or a zero vector
     # would "match" plenty of innocent data.

@@ -15,6 +15,7 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import nbformat
@@ -168,6 +169,8 @@ def public_spec(spec: AssignmentSpec) -> dict[str, Any]:
     raw = yaml.safe_load(spec.path.read_text(encoding="utf-8"))
     raw["public_seed"] = spec.public_seed
     for question in raw["questions"]:
+        if "from" in question:  # borrowed: its home's public spec sits beside this one
+            continue
         for part in question["parts"]:
             if part.get("by_hand"):
                 continue
@@ -184,32 +187,33 @@ def public_spec(spec: AssignmentSpec) -> dict[str, Any]:
 
 
 def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = None) -> Handout:
+    """Build handouts/<id>/ and its zip from the master notebook(s). A course that borrows
+    questions ships its homes' public specs (and their support files and check code) beside its
+    own under public_checks/, so `grade check` loads the course's spec as the grader does.
+    Raises UsageError when the assignment has no master notebook."""
     spec = load_assignment(assignment_id)
-    if spec.homes:
-        # Its students hold the original course's handout; the public checks of a borrowed
-        # question live with its home, whose record is made for the home's own notebook.
-        raise UsageError(
-            f"{spec.id} borrows questions from {', '.join(h.id for h in spec.homes)}: a handout "
-            f"is built only for an assignment that defines all its questions. Build the "
-            f"starter with `grade build {spec.id} --starter`, or the homes' handouts")
-    master = master_path(spec.id)
+    masters = master_notebooks(spec.id)
+    if not masters:
+        raise UsageError(_no_master(spec))
     folder = out_dir / spec.id
     if folder.exists():
         shutil.rmtree(folder)
     checks_dir = folder / PUBLIC_DIR / spec.id
     checks_dir.mkdir(parents=True)
 
-    notebook = folder / notebook_name(spec)
-    nbformat.write(handout_notebook(spec, master), notebook)
-    shutil.copyfile(notebook, checks_dir / "starter.ipynb")  # locked cells' originals
-    for name in spec.support_files:
-        shutil.copyfile(spec.directory / name, folder / name)
-        shutil.copyfile(spec.directory / name, checks_dir / name)
-    if any(not registry.is_generic(c.kind) for p in public_only(spec.parts) for c in p.checks):
-        for path in registry.check_code_files(spec.directory):
-            shutil.copyfile(path, checks_dir / path.name)
-    for data in spec.data:
-        found = datafiles.data_content(data.name, data.standin, data_dir, spec.directory)
+    several = masters[0].parent.name == "master"
+    notebooks = []
+    for master in masters:
+        notebook = folder / (master.name if several else notebook_name(spec))
+        nbformat.write(handout_notebook(spec, master, notebook.name if several else None),
+                       notebook)
+        notebooks.append(notebook)
+    if not several:
+        shutil.copyfile(notebooks[0], checks_dir / "starter.ipynb")  # locked cells' originals
+    for owner in (spec, *spec.homes):
+        _write_public_checks(owner, folder, own=owner is spec)
+    for data, source in spec.data_sources():
+        found = datafiles.data_content(data.name, data.standin, data_dir, source)
         if found is not None:
             (folder / data.name).parent.mkdir(parents=True, exist_ok=True)
             (folder / data.name).write_bytes(found[1])
@@ -217,24 +221,85 @@ def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = Non
         "# The public checks of this assignment (made by `grade build`; do not edit).\n"
         + yaml.safe_dump(public_spec(spec), sort_keys=False, allow_unicode=True),
         encoding="utf-8")
-    recorder = record_public_answers(spec, [master, notebook], data_dir)
+    recorder = record_public_answers(
+        spec, [masters[0].parent if several else masters[0], folder if several else notebooks[0]],
+        data_dir)
     recorder.save(checks_dir / RECORD_NAME)
-    files = [p.name for p in sorted(folder.iterdir()) if p.is_file() and p != notebook]
-    (folder / "README.md").write_text(_template(
-        "HANDOUT.md", title=spec.title, assignment=spec.id, notebook=notebook.name,
-        files="\n".join(f"- `{f}`" for f in files),
-        example_part=next((p.id for p in public_only(spec.parts)), spec.parts[0].id),
-        public_summary=public_summary(spec)), encoding="utf-8")
+    files = [p.name for p in sorted(folder.iterdir()) if p.is_file() and p not in notebooks]
+    example = next((p for p in public_only(spec.parts)), spec.parts[0])
+    # With several notebooks, the README's example checks the one the example part reads.
+    shown = next((n for n in notebooks if example.file and read_submission(n).fits(
+        example.file, example.file_holds)), notebooks[0])
+    text = _template(
+        "HANDOUT.md", title=spec.title, assignment=spec.id, notebook=shown.name,
+        files="\n".join(f"- `{f}`" for f in files), example_part=example.id,
+        public_summary=public_summary(spec))
+    if several:
+        names = ", ".join(f"`{n.name}`" for n in notebooks)
+        text = text.replace(f"- `{shown.name}`: the notebook to complete and submit.",
+                            f"- {names}: the notebooks to complete and submit (each with "
+                            "the problems it is named for).", 1)
+    (folder / "README.md").write_text(text, encoding="utf-8")
     zip_path = out_dir / f"{spec.id}.zip"
     _zip(folder, zip_path)
-    return Handout(folder=folder, zip_path=zip_path, notebook=notebook,
+    return Handout(folder=folder, zip_path=zip_path, notebook=notebooks[0],
                    recorded_calls=recorder.call_count, unrecorded=tuple(recorder.unrecorded))
+
+
+def _no_master(spec: AssignmentSpec) -> str:
+    """What a handout needs and this assignment lacks, said precisely."""
+    single, several = master_path(spec.id), master_path(spec.id).with_suffix("")
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in several.iterdir()) \
+        if several.is_dir() else []
+    held = f" ({several}/ holds {', '.join(entries) or 'nothing'}, no notebook)" if entries \
+        else ""
+    return (f"{spec.id} has no master notebook to build its handout from: write {single} (the "
+            f"notebook its students are given, with ### BEGIN/END SOLUTION regions), or one "
+            f"notebook per file its students hand in under {several}/{held}")
+
+
+def _write_public_checks(owner: AssignmentSpec, folder: Path, *, own: bool) -> None:
+    """An assignment's support files in the handout, and what `grade check` needs of it under
+    public_checks/<owner>/: its support files, its check code when a public check needs it,
+    and, for a home a course borrows from, its public spec."""
+    owner_dir = folder / PUBLIC_DIR / owner.id
+    owner_dir.mkdir(parents=True, exist_ok=True)
+    for name in owner.support_files:
+        if not (folder / name).exists():  # the course's own copy, when it has one, wins
+            shutil.copyfile(owner.directory / name, folder / name)
+        shutil.copyfile(owner.directory / name, owner_dir / name)
+    public = public_only(owner.parts if not own else [p for p in owner.parts if not p.home])
+    if any(not registry.is_generic(c.kind) for p in public for c in p.checks):
+        for path in registry.check_code_files(owner.directory):
+            shutil.copyfile(path, owner_dir / path.name)
+    if not own:
+        (owner_dir / "spec.yaml").write_text(
+            f"# The public checks of {owner.id}, whose questions {folder.name} borrows "
+            "(made by `grade build`; do not edit).\n"
+            + yaml.safe_dump(public_spec(owner), sort_keys=False, allow_unicode=True),
+            encoding="utf-8")
+
+
+def reference_with_homes(spec: AssignmentSpec) -> ModuleType | None:
+    """The reference answering every check of an assignment: its own reference.py, and for a
+    course that borrows questions, its homes' too (a borrowed part is judged by its home's;
+    the course's own functions win a clash of names). None when there is none at all."""
+    modules = [m for m in (load_reference(spec.id), *(load_reference(h.id) for h in spec.homes))
+               if m is not None]
+    if not spec.homes or not modules:
+        return modules[0] if modules else None
+    combined = ModuleType(f"nngrader_reference_{spec.id}_with_homes")
+    for module in reversed(modules):
+        combined.__dict__.update({k: v for k, v in vars(module).items()
+                                  if not k.startswith("__")})
+    return combined
 
 
 def record_public_answers(spec: AssignmentSpec, notebooks: list[Path],
                           data_dir: Path | None) -> RecordingReference:
-    """Run the public checks on these notebooks with the reference, writing down its answers."""
-    reference = load_reference(spec.id)
+    """Run the public checks on these notebooks (or folders of them) with the reference,
+    writing down its answers."""
+    reference = reference_with_homes(spec)
     recorder = RecordingReference(reference) if reference is not None else None
     parts = public_only(spec.parts)
     if recorder is None:

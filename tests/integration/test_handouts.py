@@ -17,13 +17,15 @@ import pytest
 from nbclient import NotebookClient
 
 from graders import audit, locked
+from graders.build import master_notebooks
 from graders.spec import known_assignments, load_assignment, load_spec
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-# A course that borrows its questions gets no handout of its own (its homes have theirs).
-DEFINING = [a for a in known_assignments() if not load_assignment(a).homes]
+# Every assignment with a master notebook (or a master folder of notebooks): those defining
+# their questions and the courses borrowing them alike.
+BUILDABLE = [a for a in known_assignments() if master_notebooks(a)]
 
 
 def _unzip(zip_path: Path, target: Path) -> dict[str, bytes]:
@@ -32,15 +34,18 @@ def _unzip(zip_path: Path, target: Path) -> dict[str, bytes]:
     return {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("assignment", DEFINING)
+@pytest.mark.parametrize("assignment", BUILDABLE)
 def test_built_handout_holds_no_reference_code_and_no_hidden_inputs_or_values(
         assignment, tmp_path, grade_cli):
     result = grade_cli("build", assignment, "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     files = _unzip(tmp_path / "out" / f"{assignment}.zip", tmp_path / "unzipped")
     spec = load_assignment(assignment)
+    masters = master_notebooks(assignment)
+    names = ([m.name for m in masters] if masters[0].parent.name == "master"
+             else [f"{assignment}.ipynb"])
 
-    assert f"{assignment}/{assignment}.ipynb" in files
+    assert {f"{assignment}/{name}" for name in names} <= set(files)
     assert f"{assignment}/public_checks/{assignment}/recorded.npz" in files
     assert not [n for n in files if "reference" in n or "master" in n]
     texts = {n: b.decode("utf-8", "replace") for n, b in files.items()
@@ -48,11 +53,13 @@ def test_built_handout_holds_no_reference_code_and_no_hidden_inputs_or_values(
     held = {n: audit.text_lines(n, t) for n, t in texts.items()}
     for line in audit.reference_lines(spec):
         assert not [n for n, lines in held.items() if line in lines], line
-    # The assignment's own check code ships when a public check needs it; a default in the
-    # grader's code is not a spec's secret (every student has the grader's code).
+    # The assignment's own check code (and a borrowed question's home's) ships when a public
+    # check needs it; a default in the grader's code is not a spec's secret (every student has
+    # the grader's code).
     check_code = {n for n in texts if re.fullmatch(r"checks(_\w+)?\.py", Path(n).name)}
-    assert check_code <= {f"{assignment}/public_checks/{assignment}/{p.name}"
-                          for p in (ROOT / "assignments" / assignment).glob("checks*.py")}
+    assert check_code <= {f"{assignment}/public_checks/{owner}/{p.name}"
+                          for owner in (assignment, *(h.id for h in spec.homes))
+                          for p in (ROOT / "assignments" / owner).glob("checks*.py")}
     for value in audit.hidden_params(spec):
         number = re.compile(rf"(?<![\d.]){re.escape(value)}(?!\d)")
         assert not [n for n, t in texts.items() if number.search(t) and n not in check_code], \
@@ -67,13 +74,22 @@ def test_built_handout_holds_no_reference_code_and_no_hidden_inputs_or_values(
                        "spec.yaml")
     assert all(c.visibility == "public" for p in public.parts for c in p.checks)
     assert {p.id: p.marks for p in public.parts} == {p.id: p.marks for p in spec.parts}
-    notebook = nbformat.reads(texts[f"{assignment}/{assignment}.ipynb"], as_version=4)
-    meta = notebook.metadata["nngrader"]
-    assert meta["assignment"] == assignment and meta["public_seed"] == spec.public_seed
-    by_id = {c.id: c for c in notebook.cells}
-    for cell_id, digest in meta["locked"].items():
-        assert locked.digest(by_id[cell_id].source) == digest
-        assert by_id[cell_id].metadata["editable"] is False
+    for name in names:
+        notebook = nbformat.reads(texts[f"{assignment}/{name}"], as_version=4)
+        meta = notebook.metadata["nngrader"]
+        assert meta["assignment"] == assignment and meta["public_seed"] == spec.public_seed
+        by_id = {c.id: c for c in notebook.cells}
+        for cell_id, digest in meta["locked"].items():
+            assert locked.digest(by_id[cell_id].source) == digest
+            assert by_id[cell_id].metadata["editable"] is False
+
+
+def test_a_course_without_a_master_notebook_is_told_exactly_what_to_write(tmp_path, grade_cli):
+    # gist_ca2's students hand in modules: its master folder holds no notebook.
+    result = grade_cli("build", "gist_ca2", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "reference_solutions/gist_ca2/master.ipynb" in result.stderr
+    assert "master/ holds python/, no notebook" in result.stderr
 
 
 def test_the_audit_finds_secrets_planted_in_a_handout(tmp_path, grade_cli):
