@@ -264,6 +264,9 @@ def _batch(args: argparse.Namespace) -> int:
     if not entries:
         raise UsageError("no submissions found")
     spec = resolve_assignment(entries, args.assignment)
+    if any(".ipynb" in p.file.lower() for p in spec.parts):  # one notebook per problem
+        entries = discover(args.submissions, out / "submissions", args.id_pattern,
+                           several_notebooks=True)
     options = BatchOptions(
         assignment=spec.id, only=[p.strip() for p in (args.only or "").split(",") if p.strip()],
         data_dir=args.data, seed=args.seed, jobs=args.jobs, force=args.force,

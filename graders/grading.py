@@ -28,7 +28,13 @@ from graders.kernel import KernelProxy
 from graders.notebook import Cell, Submission, read_submission
 from graders.recorded import ReferenceUnavailable
 from graders.results import CheckResult, GradeReport, PartResult
-from graders.spec import AssignmentSpec, PartSpec, load_assignment, references_root
+from graders.spec import (
+    AssignmentSpec,
+    PartSpec,
+    load_assignment,
+    references_root,
+    resolve_numbers,
+)
 
 # Starts every note about a bug of ours; the CLI turns such a report into a non-zero exit.
 GRADER_ERROR_NOTE = "grader error"
@@ -431,6 +437,7 @@ class Grader:
             outcome.mistake = OUT_OF_BUDGET
             self._note_budget()
         hint = check.hints.get(outcome.mistake, "") if outcome.fraction < 1 else ""
+        hint = resolve_numbers(hint, self.spec, ctx.spec)  # the question numbers of this course
         # A generic kind's named wrong answer carries the spec's hint with it.
         hint = hint or str(outcome.details.pop("hint", "") if outcome.fraction < 1 else "")
         return CheckResult(

@@ -25,6 +25,13 @@ VISIBILITIES = ("public", "hidden")
 RUN_MODES = ("definitions", "full")
 LOCKED_CELL_POLICIES = ("report", "restore")
 _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+# A hint names a question or part by its home's number, and each assignment reads it in its
+# own numbering: {question:2} says "question 2" where the assignment holds the home's question 2
+# (a course borrowing it as its question 1 says "question 1"); {part:3a} likewise;
+# {question:2|the derivations of question #|the chain rule} gives its own words, '#' standing
+# for the number, and what to say in an assignment that does not hold that question.
+NUMBER_REF = re.compile(r"\{(question|part):([A-Za-z0-9_.\-]+)(?:\|([^{}|]*)\|([^{}|]*))?\}")
+_NUMBER_REF_START = re.compile(r"\{(question|part):")
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,38 @@ class AssignmentSpec:
         raise KeyError(part_id)
 
 
+def numbering(spec: AssignmentSpec, home: AssignmentSpec) -> dict[tuple[str, str], str]:
+    """(\"question\" or \"part\", the home's id) -> this assignment's id, for every question and
+    part `spec` takes from `home` (its own, when home is spec)."""
+    table: dict[tuple[str, str], str] = {}
+    for question in spec.questions:
+        for part in question.parts:
+            if (part.home or spec.id) != home.id:
+                continue
+            source = part.home_part or part.id
+            table[("part", source)] = part.id
+            for theirs in home.questions:
+                if any(p.id == source for p in theirs.parts):
+                    table.setdefault(("question", theirs.id), question.id)
+    return table
+
+
+def resolve_numbers(text: str, spec: AssignmentSpec, home: AssignmentSpec) -> str:
+    """A hint of `home`'s with its {question:..} and {part:..} in `spec`'s numbering."""
+    if "{" not in text:
+        return text
+    table = numbering(spec, home)
+
+    def number(match: re.Match[str]) -> str:
+        kind, ident, words, otherwise = match.groups()
+        ours = table.get((kind, ident))
+        if ours is None:
+            return otherwise if otherwise is not None else f"{kind} {ident}"
+        return words.replace("#", ours) if words is not None else f"{kind} {ours}"
+
+    return NUMBER_REF.sub(number, text)
+
+
 # --------------------------------------------------------------------------- locating assignments
 
 
@@ -307,6 +346,7 @@ class _Reader:
         if "total" in data:
             self.adds_up(sum(p.marks for q in questions for p in q.parts), data["total"], "total",
                          "the questions")
+        self.number_refs(questions)
         locked = data.get("locked_cells", "report")
         if locked not in LOCKED_CELL_POLICIES:
             raise self.fail("locked_cells", f"unknown policy {locked!r}",
@@ -340,6 +380,45 @@ class _Reader:
             locked_cells=locked,
             homes=tuple(self.homes.values()),
         )
+
+    def number_refs(self, questions: tuple[QuestionSpec, ...]) -> None:
+        """Every {question:..} and {part:..} of a hint names a question or part of the hint's
+        home, and says something in this assignment: its number here, or the hint's words for
+        an assignment that does not hold it."""
+        own = AssignmentSpec(id=self.assignment_id, title="-", path=self.path,
+                             questions=questions)
+        for i, question in enumerate(questions):
+            for j, part in enumerate(question.parts):
+                home = self.homes.get(part.home)
+                if home is None:
+                    home, key = own, f"questions[{i}].parts[{j}].checks"
+                else:
+                    key = f"questions[{i}].from ({home.id}'s part {part.home_part}, checks"
+                held = {("question", q.id) for q in home.questions} | {
+                    ("part", p.id) for p in home.parts}
+                taken = set(numbering(dataclasses.replace(own, homes=tuple(self.homes.values())),
+                                      home))
+                for check in part.checks:
+                    for mistake, text in check.hints.items():
+                        where = f"{key}.{check.id}.hints.{mistake}" + (")" if "(" in key else "")
+                        self.number_ref_text(text, where, held, taken)
+
+    def number_ref_text(self, text: str, key: str, held: set[tuple[str, str]],
+                        taken: set[tuple[str, str]]) -> None:
+        found = list(NUMBER_REF.finditer(text))
+        if len(found) != len(_NUMBER_REF_START.findall(text)):
+            raise self.fail(key, "has a {question:..} or {part:..} that is not well formed",
+                            "write {question:2}, or {question:2|words with # for the "
+                            "number|words where the question is not held}")
+        for match in found:
+            kind, ident, _, otherwise = match.groups()
+            if (kind, ident) not in held:
+                raise self.fail(key, f"names {kind} {ident!r}, which its assignment does not "
+                                "have", f"name one of its {kind}s' ids")
+            if (kind, ident) not in taken and otherwise is None:
+                raise self.fail(key, f"names {kind} {ident}, which this assignment does not "
+                                "hold", f"borrow it, or give the hint words for an assignment "
+                                f"without it: {{{kind}:{ident}|...#...|words without it}}")
 
     def adds_up(self, found: float, declared: Any, key: str, what: str) -> None:
         total = self.number(declared, key)

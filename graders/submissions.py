@@ -4,9 +4,10 @@ Inputs may be folders, globs or zips (a zip is unpacked safely into the output f
 In a folder, each notebook or module is one student's submission, named by its file name without
 the extension (`alice.ipynb` -> `alice`); a sub-folder is one student named by the folder
 (`alice/hw4.ipynb` -> `alice`), whose submission is the notebook inside (or the module, when there
-is no notebook), or the folder itself when it holds several notebooks (one per problem) or a
-`python/` folder of modules. `--id-pattern` takes the student id from file names made by a course
-site, e.g. `^(?P<student>[^_]+_\\d+)_` for Canvas downloads (`smithj_12345_678_hw4.ipynb`).
+is no notebook), or the folder itself when it holds a `python/` folder of modules or, for an
+assignment read as one notebook per problem, several notebooks. `--id-pattern` takes the
+student id from file names made by a course site, e.g. `^(?P<student>[^_]+_\\d+)_` for Canvas
+downloads (`smithj_12345_678_hw4.ipynb`).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ def _student_id(name: str, pattern: re.Pattern[str] | None) -> str:
     return Path(name).stem
 
 
-def _pick(folder: Path) -> Path | None:
-    """The submission inside a student's folder: the folder itself when it holds several
-    notebooks (graded as one submission, each part reading its own), else a notebook, else the
-    folder when it holds a `python/` folder of modules, else a module (not a checkpoint)."""
+def _pick(folder: Path, several_notebooks: bool = False) -> Path | None:
+    """The submission inside a student's folder: the folder itself when the assignment reads
+    one notebook per problem and it holds several (each part reads its own), else a notebook,
+    else the folder when it holds a `python/` folder of modules, else a module (not a
+    checkpoint)."""
     from graders.folders import holds_several_notebooks, is_folder_submission
 
-    if holds_several_notebooks(folder):
+    if several_notebooks and holds_several_notebooks(folder):
         return folder
     for suffix in SUFFIXES:
         if suffix == ".py" and is_folder_submission(folder):
@@ -72,7 +74,8 @@ def unpack(zip_path: Path, target: Path) -> Path:
     return folder
 
 
-def _from_folder(folder: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
+def _from_folder(folder: Path, pattern: re.Pattern[str] | None,
+                 several_notebooks: bool = False) -> list[Entry]:
     entries = []
     for child in sorted(folder.iterdir()):
         if child.name.startswith(".") or child.name == "__MACOSX":
@@ -80,22 +83,26 @@ def _from_folder(folder: Path, pattern: re.Pattern[str] | None) -> list[Entry]:
         if child.is_file() and child.suffix in SUFFIXES:
             entries.append(Entry(_student_id(child.name, pattern), child))
         elif child.is_dir():
-            picked = _pick(child)
+            picked = _pick(child, several_notebooks)
             if picked is not None:
                 entries.append(Entry(_student_id(child.name, pattern), picked))
     return entries
 
 
-def discover(inputs: list[str], unpack_dir: Path, id_pattern: str | None = None) -> list[Entry]:
-    """Every submission the inputs name, one per student, in a stable order."""
+def discover(inputs: list[str], unpack_dir: Path, id_pattern: str | None = None, *,
+             several_notebooks: bool = False) -> list[Entry]:
+    """Every submission the inputs name, one per student, in a stable order. With
+    `several_notebooks` (an assignment whose parts name the notebook they read), a student's
+    folder holding several notebooks is one submission; otherwise its first notebook is (a
+    leftover `hw4-Copy1.ipynb` must not be run with the real one)."""
     pattern = re.compile(id_pattern) if id_pattern else None
     entries: list[Entry] = []
     for given in inputs:
         path = Path(given)
         if path.is_file() and path.suffix == ".zip":
-            entries += _from_folder(unpack(path, unpack_dir), pattern)
+            entries += _from_folder(unpack(path, unpack_dir), pattern, several_notebooks)
         elif path.is_dir():
-            entries += _from_folder(path, pattern)
+            entries += _from_folder(path, pattern, several_notebooks)
         elif path.is_file() and path.suffix in SUFFIXES:
             entries.append(Entry(_student_id(path.name, pattern), path))
         else:

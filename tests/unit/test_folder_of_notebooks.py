@@ -117,16 +117,21 @@ def test_the_folder_with_the_most_notebooks_wins_unless_there_is_a_python_folder
     assert folders.choose_folder(paths) == chosen
 
 
-def test_a_class_folder_grades_a_students_folder_of_notebooks_whole(tmp_path):
+def test_a_class_folder_grades_a_students_folder_of_notebooks_whole_when_parts_name_them(
+        tmp_path):
     from graders.submissions import discover
 
     classroom = tmp_path / "class"
     _student(classroom / "alice")
     _notebook(classroom / "bob" / "minimal_neural_network.ipynb", P1)
     found = {e.student: e.path.relative_to(classroom) for e in
-             discover([str(classroom)], tmp_path / "unpacked")}
+             discover([str(classroom)], tmp_path / "unpacked", several_notebooks=True)}
     # Several notebooks: the folder; a single notebook is graded as it always was.
     assert found == {"alice": Path("alice"), "bob": Path("bob/minimal_neural_network.ipynb")}
+    # An assignment of one notebook grades one (a leftover copy beside it is not run with it).
+    alone = {e.student: e.path.relative_to(classroom) for e in
+             discover([str(classroom)], tmp_path / "unpacked")}
+    assert alone["alice"] == Path("alice/autoencoder.ipynb")
 
 
 @pytest.fixture
