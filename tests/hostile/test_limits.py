@@ -19,12 +19,12 @@ CASES = {
                   LOST_2A, "wrote a file larger than the 5 MB"),
     # Waiting, not computing: the wall-clock limit interrupts it and the kernel lives on.
     "endless_wait": ("import time\nwhile True:\n    time.sleep(0.1)",
-                     LOST_2A, "was stopped after its time limit (8 s)"),
-    # Computing: the CPU limit (6 s) ends the kernel before the 8 s wall-clock limit.
-    "endless_loop": ("while True:\n    pass", LOST_2A, "used up its CPU time limit (6 s)"),
+                     LOST_2A, "was stopped after its time limit (20 s)"),
+    # Computing: the CPU limit (3 s) ends the kernel before the 20 s wall-clock limit.
+    "endless_loop": ("while True:\n    pass", LOST_2A, "used up its CPU time limit (3 s)"),
     "cpu_hog_ignoring_interrupts": (
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
-        LOST_2A, "used up its CPU time limit (6 s)"),
+        LOST_2A, "used up its CPU time limit (3 s)"),
     # The process limit (64) stops the bomb; the grader ends what it left behind, and the
     # kernel answers the other parts.
     "fork_bomb": ("import os\nwhile True:\n    os.fork()", LOST_2A,
@@ -32,7 +32,7 @@ CASES = {
     # 1 GB printed in small pieces: the grader keeps the first 10,000 characters; printing
     # that much costs more than the 6 CPU seconds the kernel has.
     "printed_gigabyte": ("for _ in range(1_000_000):\n    print('x' * 1000)", LOST_2A,
-                         "used up its CPU time limit (6 s)"),
+                         "used up its CPU time limit (3 s)"),
     # One output larger than any message the grader accepts (20 MB here): cut off.
     "one_huge_output": ("import sys\nsys.stdout.write('y' * 50_000_000)\nsys.stdout.flush()",
                         LOST_2A, "one output larger than 20 MB"),
