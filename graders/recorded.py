@@ -121,9 +121,26 @@ def _signature(value: Any) -> str:
         return "{" + ",".join(f"{k!r}:{_signature(v)}" for k, v in value.items()) + "}"
     if isinstance(value, float):
         return "f"
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return type(value).__name__
+    if (dataclasses.is_dataclass(value) and not isinstance(value, type)) or isinstance(
+            value, SimpleNamespace):
+        return "record"  # a recorded dataclass comes back as a SimpleNamespace
     return repr(value)
+
+
+def _update(live: Any, after: Any) -> None:
+    """Change live arguments in place as the recorded call changed them (a dict filled, an
+    array updated), so a replayed call leaves them as the reference did."""
+    if isinstance(live, dict) and isinstance(after, dict):
+        live.clear()
+        live.update(after)
+    elif isinstance(live, list) and isinstance(after, list):
+        live[:] = after
+    elif isinstance(live, np.ndarray) and isinstance(after, np.ndarray) and \
+            live.shape == after.shape:
+        live[...] = after
+    elif isinstance(live, tuple | list) and isinstance(after, tuple | list):
+        for item, changed in zip(live, after, strict=False):
+            _update(item, changed)
 
 
 # --------------------------------------------------------------------------- recording
@@ -134,6 +151,7 @@ class _Call:
     name: str
     args: Any  # (args tuple, kwargs dict), encoded
     result: Any  # encoded
+    after: Any = None  # the arguments after the call, encoded, when the call changed them
 
 
 class RecordingReference:
@@ -171,14 +189,21 @@ class RecordingReference:
             if key not in self._seen:
                 try:
                     result_tree = encode(result, arrays)
+                    after_arrays: list[np.ndarray] = []
+                    after = encode((args, kwargs), after_arrays)
                 except Unencodable as exc:
                     self.unrecorded.append(f"reference.{name}(...) returned {exc}")
                     return result
+                changed = _digest(name, after, after_arrays) != key
+                if changed:  # a function that fills or updates its arguments (params dicts)
+                    after = _shift(after, len(arrays))
+                    arrays.extend(after_arrays)
                 self._seen.add(key)
                 offset = len(self._arrays)
                 self._arrays.extend(arrays)
                 self._calls.append(_Call(name, _shift(encoded_args, offset),
-                                         _shift(result_tree, offset)))
+                                         _shift(result_tree, offset),
+                                         _shift(after, offset) if changed else None))
             return result
         return call
 
@@ -193,7 +218,8 @@ class RecordingReference:
 
     def save(self, path: Path) -> None:
         index = {"format": FORMAT, "constants": self._constants,
-                 "calls": [[c.name, c.args, c.result] for c in self._calls]}
+                 "calls": [[c.name, c.args, c.result, *([c.after] if c.after else [])]
+                           for c in self._calls]}
         blobs = {f"a{i}": a for i, a in enumerate(self._arrays)}
         blobs["index"] = np.frombuffer(json.dumps(index).encode(), dtype=np.uint8)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,10 +262,10 @@ class ReplayReference:
                               "the handout with `grade build`")
         self._constants: dict[str, Any] = index["constants"]
         self._calls: dict[str, dict[str, list[tuple[Any, Any]]]] = {}
-        for name, args, result in index["calls"]:
+        for name, args, result, *after in index["calls"]:
             decoded = decode(args, self._arrays)
             self._calls.setdefault(name, {}).setdefault(_signature(decoded), []).append(
-                (decoded, result))
+                (decoded, (result, after[0] if after else None)))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -253,8 +279,10 @@ class ReplayReference:
     def _replayer(self, name: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             live = (args, kwargs)
-            for recorded, result in self._calls[name].get(_signature(live), []):
+            for recorded, (result, after) in self._calls[name].get(_signature(live), []):
                 if _same(recorded, live):
+                    if after is not None:
+                        _update(live, decode(after, self._arrays))
                     return decode(result, self._arrays)
             raise ReferenceUnavailable(f"reference.{name} on these inputs is not in the record")
         return call

@@ -232,11 +232,15 @@ class NotebookFunction:
     @classmethod
     def bound(cls, names: tuple[str, ...], same_as: str, reference: Any) -> NotebookFunction:
         made = cls(names, same_as)
-        object.__setattr__(made, "_function", getattr(reference, same_as))
+        object.__setattr__(made, "_reference", reference)
         return made
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> NotebookFunction:
+        return self  # immutable; its reference module cannot be copied
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._function(*args, **kwargs)  # type: ignore[attr-defined]
+        # Looked up when called: a replayed record holds only the calls the reference made.
+        return getattr(self._reference, self.same_as)(*args, **kwargs)  # type: ignore[attr-defined]
 
 
 def _resolve(value: Any, sizes: Mapping[str, int]) -> Any:

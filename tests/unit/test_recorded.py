@@ -79,3 +79,20 @@ def test_the_record_is_arrays_and_json_only(tmp_path):
     assert "index.npy" in names
     with np.load(tmp_path / "recorded.npz", allow_pickle=False) as data:
         assert all(data[k].dtype != object for k in data.files)
+
+
+def test_a_call_that_fills_its_arguments_fills_them_again_on_replay(tmp_path):
+    from graders.checks.inputs import NotebookFunction
+
+    def fill(params, name, activation):
+        params["W" + name] = activation(np.arange(3.0))
+
+    module = types.SimpleNamespace(fill=fill, double=lambda x: 2 * x)
+    recorder = RecordingReference(module)
+    act = NotebookFunction.bound(("double",), "double", recorder)
+    recorder.fill(params := {}, "L", act)
+    recorder.save(tmp_path / "recorded.npz")
+    replay = ReplayReference(tmp_path / "recorded.npz")
+    live = {}
+    assert replay.fill(live, "L", NotebookFunction.bound(("double",), "double", replay)) is None
+    assert np.array_equal(live["WL"], params["WL"]) and np.array_equal(live["WL"], [0, 2, 4])
