@@ -1,4 +1,5 @@
-"""Check kinds for mlp_numpy: a fully connected network written in numpy (plus its PyTorch twin).
+"""Check kinds for mlp_numpy: a fully connected network written in numpy (its PyTorch twin
+is checked by the generic `module` kind).
 
 The student's functions are called in their kernel with inputs the grader chooses; everything they
 return is judged here, against the grader's float64 reference and central differences. Helpers the
@@ -185,114 +186,6 @@ def check_trains(ctx: CheckContext) -> Outcome:
     return Outcome.passed(f"A network trained with your functions ({setup}) reached {acc:.1%} "
                           f"validation accuracy (at least {threshold:.0%} needed).",
                           accuracy=acc)
-
-
-# ------------------------------------------------------------------------ 2.2 PyTorch
-
-
-TORCH_SHAPES = {"mlp": (64,), "cnn": (1, 32, 32)}
-
-
-def _torch_case(ctx: CheckContext, *, train: bool) -> dict[str, Any]:
-    """Build the student's model and describe it and run it on a probe batch; with `train`,
-    build a second one and give it the grader's short training instead (only the `trains`
-    property needs that, so the structure and shape checks never pay for it)."""
-    p = ctx.params
-    kind = p["model"]
-    shape = TORCH_SHAPES[kind]
-    args = [64, 64, 10] if kind == "mlp" else [10]
-    valid = None
-    if train:
-        # 8x8 digits; the CNN's 32x32 are made in the kernel
-        training, valid = datasets.digits(seed=ctx.seed % 1000)
-        ops = [call_op(p["builder"], *args, store="nng_model2", want=False),
-               call_op("$nng_torch_train", Ref("$nng_model2"), training.x, training.labels,
-                       valid.x, list(shape), int(p["steps"]), 64,
-                       1e-2 if kind == "mlp" else 3e-3, ctx.seed % 1000,
-                       1 if kind == "mlp" else 4)]
-    else:
-        probe = ctx.rng("probe").random((5, int(np.prod(shape))))
-        ops = [call_op(p["builder"], *args, store="nng_model", want=False),
-               {"op": "module", "target": "$nng_model"},
-               call_op("$nng_torch_forward", Ref("$nng_model"), probe, [-1, *shape])]
-    results, failure = ctx.request(HELPERS, ops, f"build and run your model ({p['builder']})",
-                                   timeout=max(ctx.kernel.call_seconds, 180))
-    return {"results": results, "failure": failure, "valid": valid, "args": args}
-
-
-def _judge_structure(kind: str, description: Any, args: list[int]) -> Outcome:
-    if not isinstance(description, dict) or "layers" not in description:
-        return Outcome.failed(f"The builder should return a torch.nn.Module; it returned "
-                              f"{description!r:.80}.", mistake="not_module")
-    layers = description["layers"]
-    types = [layer["type"] for layer in layers]
-    linears = [(layer.get("in_features"), layer.get("out_features")) for layer in layers
-               if layer["type"] == "Linear"]
-    if kind == "mlp":
-        in_features, hidden, classes = args
-        want = [(in_features, hidden), (hidden, classes)]
-        if linears != want:
-            return Outcome.failed(f"Expected two Linear layers {want} (in, out), found "
-                                  f"{linears} (layers: {', '.join(types)}).",
-                                  mistake="wrong_layers")
-        between = types[types.index("Linear") + 1:len(types) - types[::-1].index("Linear") - 1]
-        if not between:
-            return Outcome.failed("There is no activation between the two Linear layers, so "
-                                  "the network is linear: add nn.Sigmoid().",
-                                  mistake="no_activation")
-        if types[-1] in ("Softmax", "LogSoftmax"):
-            return Outcome.failed("The model ends with a softmax; return logits and let "
-                                  "nn.CrossEntropyLoss apply it.", mistake="softmax_output")
-        return Outcome.passed(f"Linear({in_features}, {hidden}), {', '.join(between)}, "
-                              f"Linear({hidden}, {classes}).")
-    convs = [layer for layer in layers if layer["type"] == "Conv2d"]
-    if not convs or convs[0].get("in_channels") != 1:
-        return Outcome.failed(f"Expected convolution layers starting from 1 input channel; "
-                              f"found layers {', '.join(types)}.", mistake="wrong_layers")
-    return Outcome.passed(f"{len(convs)} convolution layer(s) and "
-                          f"{description['parameters']} parameters.")
-
-
-@register("mlp_numpy.torch_model", required=("builder", "model", "property"),
-          types={"builder": Text(), "model": Choice("mlp", "cnn"),
-                 "property": Choice("structure", "shape", "trains")},
-          optional={"steps": 300, "threshold": 0.85},
-          mistakes=("not_defined", "crashed", "timeout", "not_module", "wrong_layers",
-                    "no_activation", "softmax_output", "wrong_shape", "too_low"))
-def check_torch_model(ctx: CheckContext) -> Outcome:
-    """property: structure (layers) | shape (outputs on a probe batch) | trains (accuracy of
-    the student's model after the grader's short Adam run; the student's own training is not
-    rerun)."""
-    kind, prop = ctx.params["model"], ctx.params["property"]
-    train = prop == "trains"
-    case = ctx.once(("torch", train), lambda: _torch_case(ctx, train=train))
-    if case["failure"]:
-        return case["failure"]
-    if prop == "structure":
-        return _judge_structure(kind, case["results"][1], case["args"])
-    want = (5, 10)
-    outputs = case["results"][1] if train else case["results"][2]
-    array = as_float_array(outputs)
-    if prop == "shape":
-        if array is None or array.shape != want:
-            return Outcome.failed(f"On a batch of 5 inputs shaped {('N', *TORCH_SHAPES[kind])} "
-                                  f"the model returned {describe_value(outputs)}; expected "
-                                  f"(5, 10), one row of class scores per input.",
-                                  mistake="wrong_shape")
-        return Outcome.passed("The model maps a batch of 5 to a (5, 10) output.")
-    valid = case["valid"]
-    if array is None or array.shape != (len(valid.x), 10):
-        return Outcome.failed("After training, the model's outputs had the wrong shape.",
-                              mistake="wrong_shape")
-    acc = float(np.mean(np.argmax(array, axis=1) == valid.labels))
-    threshold = float(ctx.params["threshold"])
-    setup = f"{ctx.params['steps']} Adam steps of batch 64 on {len(valid.x)} held-out digits"
-    if acc < threshold:
-        return Outcome.failed(f"Your model reached {acc:.1%} validation accuracy after the "
-                              f"grader's short training ({setup}); at least {threshold:.0%} "
-                              "expected.", mistake="too_low", accuracy=acc)
-    return Outcome.passed(f"Your model reached {acc:.1%} validation accuracy after the grader's "
-                          f"short training ({setup}).", accuracy=acc)
 
 
 # ------------------------------------------------------------------------ 3.1 autoencoder

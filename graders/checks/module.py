@@ -67,13 +67,25 @@ class LayerPattern(ParamType):
             if name != "type" and name not in LAYER_ATTRIBUTES:
                 raise ParamError(f"{key}.{name}", "is not a layer attribute the grader reads",
                                  did_you_mean(name, ("type", *LAYER_ATTRIBUTES)))
-            if name == "type" and (not isinstance(item, str) or not item):
-                raise ParamError(f"{key}.type", "must be a layer's class name, e.g. Linear")
+            if name == "type" and not _type_names(item):
+                raise ParamError(f"{key}.type", "must be a layer's class name, e.g. Linear, "
+                                 "or a list of them (any one matches), e.g. [RNN, LSTM, GRU]")
+            if isinstance(item, dict) and (list(item) != ["any_of"]
+                                           or not isinstance(item["any_of"], list)):
+                raise ParamError(f"{key}.{name}", f"a mapping here must be `{{any_of: [...]}}`, "
+                                 f"found {item!r}", "e.g. padding: {any_of: [1, same]}")
         return dict(value)
 
     def describe(self) -> str:
-        return "mapping of `type` (class name) and layer attributes " \
-               f"({', '.join(LAYER_ATTRIBUTES)})"
+        return "mapping of `type` (a class name, or a list of them: any one matches) and layer " \
+               f"attributes ({', '.join(LAYER_ATTRIBUTES)}), each a value or " \
+               "`{any_of: [values]}`"
+
+
+def _type_names(given: Any) -> list[str]:
+    """A pattern's `type` as a list of class names (empty when it is not one or a list)."""
+    names = [given] if isinstance(given, str) else given if isinstance(given, list) else []
+    return names if names and all(isinstance(n, str) and n for n in names) else []
 
 
 def _one_model(values: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -148,12 +160,18 @@ SCHEMA = Schema(
           "further shapes the output may have instead (e.g. images (N, 1, 28, 28) as well as "
           "rows (N, 784)); needs `output_shape`"),
     Param("layers", ListOf(LayerPattern()), [], "leaf layers the model must have, in order"),
-    Param("layers_match", Choice("in_order", "exact"), "in_order",
-          "`in_order`: these layers appear in this order, others may come between; `exact`: "
-          "the model's leaf layers are exactly these"),
+    Param("layers_match", Choice("in_order", "ends", "exact"), "in_order",
+          "`in_order`: these layers appear in this order, others may come between; `ends`: "
+          "and none comes after the last of them (shape-only layers such as Flatten aside); "
+          "`exact`: the model's leaf layers are exactly these"),
     Param("ops", ListOf(Text()), [], "operations the traced forward pass must run in this "
           "order (layer or function names; case, `_` and `nn.`/`F.` ignored: `relu` matches "
           "nn.ReLU and F.relu)"),
+    Param("ops_match", Choice("in_order", "ends"), "in_order",
+          "`in_order`: others may run between; `ends`: and none runs after the last of them "
+          "(reshapes aside): e.g. no activation after the output layer"),
+    Param("judge_shape", Flag(), True, "false: `output_shape` and `other_output_shapes` only "
+          "find the model, another check judges the shape"),
     Param("parameters", AnyOf(Integer(minimum=0), MapOf(Number())), None,
           "the parameter count: an integer, or `{min: N, max: M}`"),
     Param("trainable_only", Flag(), False, "count only parameters with requires_grad"),
@@ -174,7 +192,12 @@ SCHEMA = Schema(
 
 MISTAKES = ("not_defined", "crashed", "not_found", "not_a_module",
             "wrong_output_shape", "missing_layer", "wrong_layers", "missing_op",
-            "wrong_parameter_count", "nonfinite", "below_threshold")
+            "after_output", "wrong_parameter_count", "nonfinite", "below_threshold")
+
+# Layers and traced operations that only reshape: never "after the output".
+SHAPE_ONLY = frozenset({"flatten", "unflatten", "identity", "view", "reshape", "size",
+                        "getattr", "getitem", "contiguous", "squeeze", "unsqueeze", "permute",
+                        "transpose", "dim"})
 
 
 # ----------------------------------------------------------------------------- judge
@@ -185,29 +208,48 @@ def op_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.rsplit(".", 1)[-1].lower())
 
 
+def _value_matches(got: Any, want: Any) -> bool:
+    if isinstance(want, dict):
+        return any(_value_matches(got, w) for w in want["any_of"])
+    if isinstance(want, int) and isinstance(got, list) and got and all(v == want for v in got):
+        return True  # kernel_size: 3 matches (3, 3)
+    return bool(got == want)
+
+
 def layer_matches(layer: dict[str, Any], pattern: dict[str, Any]) -> bool:
-    if op_key(str(layer.get("type", ""))) != op_key(pattern["type"]):
+    if op_key(str(layer.get("type", ""))) not in {op_key(t) for t in
+                                                   _type_names(pattern["type"])}:
         return False
-    for name, want in pattern.items():
-        if name == "type":
-            continue
-        got = layer.get(name)
-        if isinstance(want, int) and isinstance(got, list) and got and all(v == want for v in got):
-            continue  # kernel_size: 3 matches (3, 3)
-        if got != want:
-            return False
-    return True
+    return all(_value_matches(layer.get(name), want) for name, want in pattern.items()
+               if name != "type")
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return " or ".join(map(str, value["any_of"]))
+    return str(value)
 
 
 def _show_layer(layer: dict[str, Any]) -> str:
-    sizes = ", ".join(f"{k}={v}" for k, v in layer.items()
+    sizes = ", ".join(f"{k}={_show_value(v)}" for k, v in layer.items()
                       if k in LAYER_ATTRIBUTES and k not in ("batch_first", "bidirectional"))
-    return f"{layer.get('type')}({sizes})"
+    return f"{' or '.join(_type_names(layer.get('type')) or [str(layer.get('type'))])}({sizes})"
+
+
+def _after_output(rest: list[str], last: str, name: str, what: str) -> Outcome | None:
+    """The failure for what runs after the last wanted layer or op (reshapes aside)."""
+    extra = [r for r in rest if op_key(r) not in SHAPE_ONLY]
+    if not extra:
+        return None
+    return Outcome.failed(f"{name} {what} {', '.join(extra)} after its {last}; nothing should "
+                          "come after it (its output is the model's output).",
+                          mistake="after_output")
 
 
 def judge_layers(layers: list[dict[str, Any]], patterns: list[dict[str, Any]], *,
-                 exact: bool, name: str) -> Outcome | None:
-    """None when the leaf layers have the patterns (in order; exactly when `exact`)."""
+                 exact: bool, name: str, ends: bool = False) -> Outcome | None:
+    """None when the leaf layers have the patterns (in order; exactly when `exact`; with none
+    after the last but reshapes when `ends`)."""
     found = "; ".join(_show_layer(layer) for layer in layers) or "no layers"
     if exact:
         if len(layers) == len(patterns) and all(
@@ -225,15 +267,20 @@ def judge_layers(layers: list[dict[str, Any]], patterns: list[dict[str, Any]], *
                                   f"(after the layers before it in the handout). Its layers "
                                   f"are: {found}.", mistake="missing_layer")
         position += 1
+    if ends and patterns:
+        return _after_output([str(la.get("type", "")) for la in layers[position:]],
+                             _show_layer(layers[position - 1]), name, "has the layer(s)")
     return None
 
 
 def judge_ops(ops: list[dict[str, Any]] | None, layers: list[dict[str, Any]],
-              wanted: list[str], *, name: str) -> Outcome | None:
-    """None when the forward pass runs the wanted operations in order. A model torch.fx cannot
-    trace is judged on its layers in definition order."""
+              wanted: list[str], *, name: str, ends: bool = False) -> Outcome | None:
+    """None when the forward pass runs the wanted operations in order (and, when `ends`,
+    nothing but reshapes after the last). A model torch.fx cannot trace is judged on its
+    layers in definition order."""
     traced = [op_key(str(o.get("op", ""))) for o in ops] if ops is not None else \
         [op_key(str(layer.get("type", ""))) for layer in layers]
+    traced = [t for t in traced if t not in SHAPE_ONLY]
     position = 0
     for want in wanted:
         key = op_key(want)
@@ -246,6 +293,8 @@ def judge_ops(ops: list[dict[str, Any]] | None, layers: list[dict[str, Any]],
             return Outcome.failed(f"{name} does not apply {want} where expected: {how}: "
                                   f"{shown}.", mistake="missing_op")
         position += 1
+    if ends and wanted:
+        return _after_output(traced[position:], wanted[-1], name, "applies")
     return None
 
 
@@ -267,21 +316,28 @@ def _judge_module(facts: dict[str, Any], p: dict[str, Any]) -> Outcome:
                               mistake="not_a_module")
     output = facts["output"]
     shape = list(getattr(output, "shape", ()))
-    if p["output_shape"] and shape not in output_shapes(p):
+    judged = bool(p["output_shape"]) and p["judge_shape"]
+    if judged and shape not in output_shapes(p):
         return Outcome.failed(f"On a batch of shape {tuple(p['probe_shape'])}, {name} returns "
                               f"shape {tuple(shape)}, expected {_show_shapes(output_shapes(p))}.",
                               mistake="wrong_output_shape", shape=shape)
+    if judged and not np.isfinite(output).all():
+        return Outcome.failed(f"On a batch of shape {tuple(p['probe_shape'])}, {name} returns "
+                              f"{int((~np.isfinite(output)).sum())} NaN or infinite values.",
+                              mistake="nonfinite")
     layers = description["layers"]
     for verdict in (
-            judge_layers(layers, p["layers"], exact=p["layers_match"] == "exact", name=name)
-            if p["layers"] else None,
-            judge_ops(facts["ops"], layers, p["ops"], name=name) if p["ops"] else None,
+            judge_layers(layers, p["layers"], exact=p["layers_match"] == "exact", name=name,
+                         ends=p["layers_match"] == "ends") if p["layers"] else None,
+            judge_ops(facts["ops"], layers, p["ops"], name=name,
+                      ends=p["ops_match"] == "ends") if p["ops"] else None,
             judge_parameters(description, p["parameters"], trainable=p["trainable_only"],
                              name=name)):
         if verdict is not None:
             return verdict
-    parts = [f"output shape {tuple(shape)}" if p["output_shape"] else "",
-             "its layers" if p["layers"] else "", "its forward pass" if p["ops"] else "",
+    parts = [f"output shape {tuple(shape)}" if judged else "",
+             f"its layers ({'; '.join(_show_layer(la) for la in layers)})" if p["layers"]
+             else "", "its forward pass" if p["ops"] else "",
              f"{_count(description, p['trainable_only'])} parameters"
              if p["parameters"] is not None else ""]
     return Outcome.passed(f"{name} is as required: "
@@ -442,9 +498,9 @@ def judge_training(result: Any, targets: np.ndarray, t: dict[str, Any], *, name:
         return Outcome.passed(f"{reached[:1].upper()}{reached[1:]}: at "
                               f"{'least' if higher else 'most'} {wanted} needed.", score=value)
     return Outcome.failed(f"{reached[:1].upper()}{reached[1:]}; at {'least' if higher else 'most'} "
-                          f"{wanted} is expected. A right model falls short about "
-                          f"{t['false_fail_rate']:.0%} of the time on this training; if yours "
-                          "is right, ask for a regrade with another seed.",
+                          f"{wanted} is expected. A right model falls short "
+                          f"{t['false_fail_rate'] * 100:g}% of the time or less on this "
+                          "training; if yours is right, ask for a regrade with another seed.",
                           mistake="below_threshold", score=value)
 
 
@@ -490,19 +546,28 @@ def _survey(ctx: CheckContext, p: dict[str, Any], probe: Any,
 def _facts_of(ctx: CheckContext, probe: Any, p: dict[str, Any], target: str,
               label: dict[str, Any] | None,
               build: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, Outcome | None]:
-    """The model at `target` (after the `build` ops): label, description, ops, output."""
-    shape, dtype = list(p["probe_shape"]), p["probe_dtype"]
+    """The model at `target` (after the `build` ops): label, description, ops, output (None
+    when the forward pass raised and no check of this one judges the output)."""
     ops = [*build, call_op("$nng_module_label", Ref(target)), module_op(target),
-           call_op("$nng_torch_ops", Ref(target)),
-           call_op("$nng_module_forward", Ref(target), probe, shape, dtype)]
-    doing = f"build {call_text(p['build'])}" if build else \
-        f"run {label['name'] if label else target} on a probe batch"
+           call_op("$nng_torch_ops", Ref(target))]
+    shown = label["name"] if label else target
+    doing = f"build {call_text(p['build'])}" if build else f"describe {shown}"
     results, failure = ctx.request(HELPERS, ops, doing)
     if failure:
         return None, failure
-    found, description, traced, output = results[-4:]
-    return {"label": label or found, "description": description, "ops": traced,
-            "output": output, "target": target}, None
+    found, description, traced = results[-3:]
+    facts = {"label": label or found, "description": description, "ops": traced,
+             "output": None, "target": target}
+    if not facts["label"].get("is_module"):
+        return facts, None
+    forward = call_op("$nng_module_forward", Ref(target), probe, list(p["probe_shape"]),
+                      p["probe_dtype"])
+    output, failure = ctx.request(HELPERS, [forward], f"run {shown} on a probe batch of shape "
+                                  f"{tuple(p['probe_shape'])}")
+    if failure and (p["output_shape"] and p["judge_shape"] or p["train"] is not None):
+        return None, failure
+    facts["output"] = None if failure else as_float_array(output[0])
+    return facts, None
 
 
 def _found_facts(ctx: CheckContext, p: dict[str, Any], probe: Any, class_args: list[Any],

@@ -238,9 +238,12 @@ def _module_params(**given):
     return MODULE_SCHEMA.validate({"probe_shape": [4, 784], **given})
 
 
-def _facts(output_shape=(4, 10), ops=None, found=True, is_module=True):
+def _facts(output_shape=(4, 10), ops=None, found=True, is_module=True, nan=False):
+    output = None if output_shape is None else np.zeros(output_shape)
+    if nan:
+        output[0, 0] = np.nan
     return {"label": {"found": found, "name": "model", "type": "Net", "is_module": is_module},
-            "description": DESCRIPTION, "ops": ops, "output": np.zeros(output_shape)}
+            "description": DESCRIPTION, "ops": ops, "output": output}
 
 
 @pytest.mark.parametrize("name, facts, params, mistake", [
@@ -264,6 +267,31 @@ def _facts(output_shape=(4, 10), ops=None, found=True, is_module=True):
     ("no sigmoid in the forward pass", _facts(ops=[{"op": "Linear"}, {"op": "relu"}]),
      dict(ops=["Linear", "sigmoid"]), "missing_op"),
     ("untraceable falls back to layers", _facts(ops=None), dict(ops=["linear", "relu"]), None),
+    ("any of several layer types", _facts(), dict(layers=[
+        {"type": "Linear"}, {"type": ["Sigmoid", "ReLU", "Tanh"]}, {"type": "Linear"}]), None),
+    ("none of several layer types", _facts(), dict(layers=[
+        {"type": "Linear"}, {"type": ["Sigmoid", "Tanh"]}, {"type": "Linear"}]),
+     "missing_layer"),
+    ("any of several values", _facts(), dict(layers=[
+        {"type": "Linear", "out_features": {"any_of": [30, 100]}}]), None),
+    ("none of several values", _facts(), dict(layers=[
+        {"type": "Linear", "out_features": {"any_of": [30, 50]}}]), "missing_layer"),
+    ("layers end with the last wanted", _facts(), dict(layers_match="ends", layers=[
+        {"type": "Linear", "out_features": 100}, {"type": "Linear", "out_features": 10}]), None),
+    ("a layer after the last wanted", _facts(), dict(layers_match="ends", layers=[
+        {"type": "Linear"}, {"type": "ReLU"}]), "after_output"),
+    ("ops end with the output layer, reshapes aside",
+     _facts(ops=[{"op": "linear"}, {"op": "selu"}, {"op": "linear"}, {"op": "view"}]),
+     dict(ops=["linear", "selu", "linear"], ops_match="ends"), None),
+    ("a sigmoid after the output layer",
+     _facts(ops=[{"op": "linear"}, {"op": "selu"}, {"op": "linear"}, {"op": "sigmoid"}]),
+     dict(ops=["linear", "selu", "linear"], ops_match="ends"), "after_output"),
+    ("an output shape that only finds the model is not judged", _facts(output_shape=(4, 784)),
+     dict(output_shape=[4, 10], judge_shape=False), None),
+    ("a forward pass that raised, its output not judged", _facts(output_shape=None),
+     dict(layers=[{"type": "Linear"}]), None),
+    ("NaN in the output", _facts(output_shape=(4, 10), nan=True), dict(output_shape=[4, 10]),
+     "nonfinite"),
 ])
 def test_module_judge(name, facts, params, mistake):
     outcome = judge_module(facts, _module_params(**params))

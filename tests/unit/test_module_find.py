@@ -155,3 +155,17 @@ def test_other_output_shapes_without_output_shape_fails_at_load() -> None:
     with pytest.raises(ParamError) as caught:
         SCHEMA.validate({"probe_shape": [5, 784], "other_output_shapes": [[5, 784]]})
     assert caught.value.key == "other_output_shapes"
+
+
+@pytest.mark.parametrize(("pattern", "fix"), [
+    ({"type": 3}, "a list of them"),
+    ({"type": "Conv2d", "padding": {"one_of": [1, "same"]}}, "any_of"),
+    ({"type": "Linear", "in_feature": 3}, "in_features"),
+])
+def test_a_layer_pattern_mistake_fails_at_load(pattern: dict, fix: str) -> None:
+    from graders.checks.module import SCHEMA
+    from graders.checks.schema import ParamError
+
+    with pytest.raises(ParamError) as caught:
+        SCHEMA.validate({"probe_shape": [5, 784], "layers": [pattern]})
+    assert fix in str(caught.value)

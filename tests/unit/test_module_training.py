@@ -57,7 +57,7 @@ def test_below_the_threshold_fails_stating_the_false_fail_rate() -> None:
                              examples=100)
     assert outcome.fraction == 0 and outcome.mistake == "below_threshold"
     assert "50.0% accuracy" in outcome.message and "at least 90%" in outcome.message
-    assert "about 1% of the time" in outcome.message
+    assert "falls short 1% of the time or less" in outcome.message
     assert "from 0.7 to 0.69" in outcome.message
 
 
