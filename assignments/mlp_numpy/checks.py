@@ -26,7 +26,7 @@ from graders.checks.compare import (
 )
 from graders.checks.gradient import central_differences
 from graders.checks.registry import register
-from graders.checks.schema import Choice, Text
+from graders.checks.schema import Choice
 from graders.kernel import Ref, call_op, get_op, put_op
 
 HELPERS = KernelHelpers.from_files(Path(__file__).with_name("checks_kernel.py"), TORCH_HELPERS)
