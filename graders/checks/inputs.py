@@ -11,6 +11,7 @@ Each input is a mapping with exactly one generator key:
     words:  {constant: [a, b]}                 # a literal, passed as written
     table:  {array: [[1, 2], [3, 4]]}          # a literal float64 array
     labels: {reference: make_labels, args: [n_rows]}   # a reference.py function of earlier inputs
+    length: {size: T}                          # the value of a size, as a Python int
 
 Float generators take `kinks: [0.0]` and `margin`: entries within `margin` of a kink (where relu,
 abs or max bend) are drawn again, so finite differences never straddle one. A kind may also name
@@ -57,6 +58,7 @@ _OPTIONS: dict[str, dict[str, tuple[ParamType, Any]]] = {
     "constant": {},
     "array": {},
     "reference": {"args": (ListOf(Text()), [])},
+    "size": {},
 }
 FLOAT_GENERATORS = ("normal", "uniform")
 _KINK_OPTIONS: dict[str, tuple[ParamType, Any]] = {
@@ -130,6 +132,8 @@ def _check_main(generator: str, value: Any, key: str, context: SchemaContext) ->
         return value
     if generator == "reference":
         return ReferenceFunction().check(value, key, context)
+    if generator == "size":
+        return Text().check(value, key, context)
     return value
 
 
@@ -195,6 +199,8 @@ def inputs_rule(inputs_key: str = "inputs", sizes_key: str = "sizes"
 def _size_names(spec: Mapping[str, Any], field: str) -> list[str]:
     if spec["generator"] in ("constant", "array", "reference", "choice") and field == "value":
         return []
+    if spec["generator"] == "size":
+        return [spec["value"]] if field == "value" else []
     value = spec.get(field)
     if isinstance(value, str):
         return [value]
@@ -276,6 +282,8 @@ def draw_one(spec: Mapping[str, Any], *, sizes: Mapping[str, int], rng: np.rando
         return np.asarray(value, dtype=np.float64)
     if generator == "reference":
         return getattr(reference, value)(*[copy.deepcopy(earlier[a]) for a in spec["args"]])
+    if generator == "size":
+        return int(sizes[value])
     return copy.deepcopy(value)
 
 

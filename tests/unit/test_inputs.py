@@ -89,6 +89,7 @@ def test_keep_away_pushes_out_when_drawing_keeps_landing_on_the_kink():
     ({"x": {"integers": [3], "high": 4, "kinks": [0]}}, {}, "inputs.x.kinks",
      "takes no option"),
     ({"x": 3}, {}, "inputs.x", "one generator"),
+    ({"t": {"size": "T"}}, {"L": 3}, "inputs.t.size", "size 'T' is not declared"),
 ])
 def test_a_broken_input_names_its_key_and_the_fix(inputs, sizes, key, phrase):
     with pytest.raises(ParamError) as caught:
@@ -102,3 +103,8 @@ def test_a_choice_of_words_is_a_list_of_str_and_of_numbers_an_array():
                    "steps": {"choice": [0.1, 0.2], "shape": [3]}})
     assert isinstance(drawn["words"], list) and all(type(w) is str for w in drawn["words"])
     assert isinstance(drawn["steps"], np.ndarray) and drawn["steps"].shape == (3,)
+
+
+def test_a_size_input_is_the_size_as_a_python_int():
+    drawn = _draw({"length": {"size": "T"}, "seq": {"integers": ["T"], "high": 5}}, {"T": 6})
+    assert drawn["length"] == 6 and type(drawn["length"]) is int and drawn["seq"].shape == (6,)
