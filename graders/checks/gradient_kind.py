@@ -332,7 +332,8 @@ def combine_cases(cases: Sequence[tuple[int, Outcome]], *, name: str, label: str
     mistake = named[0].mistake if named else ""
     if mistake == "not_gradient_of_forward" and cases[0][1].fraction >= 1:
         mistake = "right_only_for_first_case"
-    details: dict[str, Any] = {"cases": [value for value, _ in cases]}
+    details: dict[str, Any] = {"cases": [value for value, _ in cases], "fd_evaluations": sum(
+        int(o.details.get("fd_evaluations", 0)) for _, o in cases)}
     errors = [o.details["max_rel_error"] for _, o in cases if "max_rel_error" in o.details]
     if errors:
         details["max_rel_error"] = max(errors)
@@ -395,9 +396,11 @@ def _check_case(ctx: CheckContext, p: dict[str, Any]) -> Outcome:
         got, got_space = call.call_reference(ctx.reference, values, function)
         wrong[function] = (select(where, got, got_space, p["function"]), hint)
     name = p["name"] or f"the gradient with respect to {p['wrt']}"
-    return judge_gradient(actual=fetched["gradient"], expected=expected, probes=probes,
-                          model_losses=_model_losses(ctx, call, values, deltas, read_loss),
-                          own_losses=fetched["losses"], name=name, step=p["step"],
-                          rtol=p["rtol"], floor=p["floor"], wrong_answers=wrong,
-                          own_forward_credit=p["own_forward_credit"],
-                          exact_rtol=p["exact_rtol"])
+    outcome = judge_gradient(actual=fetched["gradient"], expected=expected, probes=probes,
+                             model_losses=_model_losses(ctx, call, values, deltas, read_loss),
+                             own_losses=fetched["losses"], name=name, step=p["step"],
+                             rtol=p["rtol"], floor=p["floor"], wrong_answers=wrong,
+                             own_forward_credit=p["own_forward_credit"],
+                             exact_rtol=p["exact_rtol"])
+    outcome.details["fd_evaluations"] = len(deltas)  # calls of the student's code differenced
+    return outcome
