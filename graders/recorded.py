@@ -59,8 +59,7 @@ def encode(value: Any, arrays: list[np.ndarray]) -> Any:
                 "values": [encode(v, arrays) for v in value]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"record": type(value).__name__,
-                "fields": {f.name: encode(getattr(value, f.name), arrays)
-                           for f in dataclasses.fields(value)}}
+                "fields": {k: encode(v, arrays) for k, v in _fields(value).items()}}
     if isinstance(value, tuple):
         return {"tuple": [encode(v, arrays) for v in value]}
     if isinstance(value, list):
@@ -106,8 +105,17 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, SimpleNamespace) or dataclasses.is_dataclass(b):
-        return _same(vars(a), {f.name: getattr(b, f.name) for f in dataclasses.fields(b)})
+        return _same(_fields(a), _fields(b))
     return type(a) is type(b) and a == b
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A record's fields: a decoded one (a namespace) or a live dataclass, which a setup call
+    may have given further attributes (private ones, such as a bound reference, are not fields)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {**{f.name: getattr(value, f.name) for f in dataclasses.fields(value)},
+                **{k: v for k, v in vars(value).items() if not k.startswith("_")}}
+    return dict(vars(value)) if isinstance(value, SimpleNamespace) else {}
 
 
 def _signature(value: Any) -> str:
@@ -121,9 +129,9 @@ def _signature(value: Any) -> str:
         return "{" + ",".join(f"{k!r}:{_signature(v)}" for k, v in value.items()) + "}"
     if isinstance(value, float):
         return "f"
-    if (dataclasses.is_dataclass(value) and not isinstance(value, type)) or isinstance(
-            value, SimpleNamespace):
-        return "record"  # a recorded dataclass comes back as a SimpleNamespace
+    if isinstance(value, SimpleNamespace) or (dataclasses.is_dataclass(value)
+                                              and not isinstance(value, type)):
+        return "<" + ",".join(f"{k}:{_signature(v)}" for k, v in _fields(value).items()) + ">"
     return repr(value)
 
 

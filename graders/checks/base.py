@@ -92,10 +92,12 @@ class CheckContext:
         key = zlib.crc32(repr((self.check.id, *salt)).encode())
         return np.random.default_rng([self.seed, key])
 
-    def request(self, helpers: KernelHelpers | None, ops: list[dict[str, Any]], doing: str,
+    def request(self, helpers: KernelHelpers | None, ops: list[dict[str, Any]],
+                doing: str | Callable[[int], str],
                 timeout: float | None = None) -> tuple[list[Any] | None, Outcome | None]:
         """Run ops (after defining the helpers, once per kernel): (results, None), or (None, a
-        failed Outcome saying what went wrong while the grader tried `doing`)."""
+        failed Outcome saying what went wrong while the grader tried `doing`: a phrase, or a
+        function of the index of the op that failed, -1 when unknown)."""
         if helpers is not None:
             defined = self.kernel.define(helpers.source, helpers.names)
             if not defined.ok:
@@ -103,9 +105,11 @@ class CheckContext:
                                             mistake="crashed")
         reply = self.kernel.request(ops, timeout=timeout)
         if not reply.ok:
-            mistake = {"missing": "not_defined", "out_of_budget": OUT_OF_BUDGET}.get(
-                reply.problem, "crashed")
-            return None, Outcome.failed(self.explain(reply, doing), mistake=mistake)
+            mistake = {"missing": "not_defined", "out_of_budget": OUT_OF_BUDGET,
+                       "timeout": "timeout", "not_called": "timeout"}.get(reply.problem,
+                                                                          "crashed")
+            what = doing(reply.failed_op) if callable(doing) else doing
+            return None, Outcome.failed(self.explain(reply, what), mistake=mistake)
         return reply.results, None
 
     def explain(self, reply: Reply, doing: str) -> str:

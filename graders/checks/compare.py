@@ -61,6 +61,9 @@ def compare_arrays(*, actual: Any, expected: np.ndarray, name: str, rtol: float,
         return Comparison(False, f"{name} has shape {array.shape}, expected {expected.shape}"
                           f"{extra}", problem="shape", details={"shape": list(array.shape)})
     bad = ~np.isfinite(array)
+    if bad.any() and array.size == 1:
+        return Comparison(False, f"{name} is {float(array.ravel()[0])}, not a finite number",
+                          problem="nonfinite", details={"nonfinite": 1})
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         return Comparison(False, f"{name} has {int(bad.sum())} NaN or infinite entries "

@@ -12,6 +12,7 @@ Each input is a mapping with exactly one generator key:
     table:  {array: [[1, 2], [3, 4]]}          # a literal float64 array
     labels: {reference: make_labels, args: [n_rows]}   # a reference.py function of earlier inputs
     act:    {function: [tanh_deriv], same_as: tanh_deriv}   # a function passed on
+    length: {size: T}                          # the value of a size, as a Python int
 
 Float generators take `kinks: [0.0]` and `margin`: entries within `margin` of a kink (where relu,
 abs or max bend) are drawn again, so finite differences never straddle one. A kind may also name
@@ -63,6 +64,7 @@ _OPTIONS: dict[str, dict[str, tuple[ParamType, Any]]] = {
     "array": {},
     "reference": {"args": (ListOf(Text()), [])},
     "function": {"same_as": (ReferenceFunction(), None)},
+    "size": {},
 }
 FLOAT_GENERATORS = ("normal", "uniform")
 _KINK_OPTIONS: dict[str, tuple[ParamType, Any]] = {
@@ -143,6 +145,8 @@ def _check_main(generator: str, value: Any, key: str, context: SchemaContext) ->
     if generator == "function":
         names = [value] if isinstance(value, str) else value
         return ListOf(Text(), min_items=1).check(names, key, context)
+    if generator == "size":
+        return Text().check(value, key, context)
     return value
 
 
@@ -209,6 +213,8 @@ def _size_names(spec: Mapping[str, Any], field: str) -> list[str]:
     if spec["generator"] in ("constant", "array", "reference", "choice", "function") and \
             field == "value":
         return []
+    if spec["generator"] == "size":
+        return [spec["value"]] if field == "value" else []
     value = spec.get(field)
     if isinstance(value, str):
         return [value]
@@ -315,6 +321,8 @@ def draw_one(spec: Mapping[str, Any], *, sizes: Mapping[str, int], rng: np.rando
         return getattr(reference, value)(*[copy.deepcopy(earlier[a]) for a in spec["args"]])
     if generator == "function":
         return NotebookFunction.bound(tuple(value), spec["same_as"], reference)
+    if generator == "size":
+        return int(sizes[value])
     return copy.deepcopy(value)
 
 

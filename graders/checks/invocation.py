@@ -8,6 +8,7 @@ The kernel receives only the generated inputs and the names to call; the referen
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def call_params() -> tuple[Param, ...]:
         Param("reference", ReferenceFunction(), doc="the reference.py function called on the "
               "same inputs (for a method: the setup object's reference first)"),
         Param("inputs", gen.INPUTS, {}, doc="name -> generator (normal, uniform, integers, "
-              "one_hot, choice, constant, array, reference)"),
+              "one_hot, choice, constant, array, reference, size)"),
         Param("sizes", gen.SIZES, {}, doc="names for sizes that shapes and bounds may use"),
         Param("args", AnyOf(ListOf(Text())), None,
               doc="input or setup names passed in order (default: every input, in order)"),
@@ -200,6 +201,19 @@ class Call:
         kwargs = {k: Ref("$" + self.handle(a)) for k, a in self.params["kwargs"].items()}
         ops.append(call_op(self.target(), *args, store=store, **kwargs))
         return ops
+
+    def describe_op(self, ops: list[dict[str, Any]], index: int) -> str:
+        """What the grader was doing at ops[index], in the spec's names ('call net.ForwardTT',
+        'read net.dEdU'); the call itself when the op is unknown."""
+        op = ops[index] if 0 <= index < len(ops) else {}
+        target = re.sub(rf"\$?nng_(\w+?)_{self.visibility}\b", r"\1", str(op.get("target", "")))
+        if op.get("op") == "call":
+            return f"call {target}"
+        if op.get("op") == "get":
+            return f"read {target}"
+        if op.get("op") == "set":
+            return f"set {target}"
+        return f"call {self.params['function'].lstrip('$')}"
 
     def fetch_ops(self, output: Mapping[str, Any], store: str) -> list[dict[str, Any]]:
         """Ops (after kernel_ops with `store`) returning what `output` selects, before any

@@ -162,3 +162,89 @@ def accuracies(params: dict[str, np.ndarray], ins: np.ndarray, outs: np.ndarray)
     outs = np.asarray(outs, dtype=int)
     return {"last step": 100.0 * float(np.mean(predicted[:, -1] == outs[:, -1])),
             "every step": 100.0 * float(np.mean(predicted == outs))}
+
+
+# ------------------------------------------------------------------------ the BPTT checks (3a)
+# The generic `gradient` kind builds the student's net as `RNN(dims, seq_length)`, sets its
+# weights, runs `ForwardTT(seq_in)` then `BPTT(seq_in, seq_out)` and reads `dEdU`, ...; the same
+# calls are made here on a Net, and every gradient function returns the gradients by name with
+# the outputs `ys` (the loss is sequence_loss of them).
+
+
+@dataclass
+class Net:
+    """The reference's stand-in for the student's RNN: its sizes and the weights set on it."""
+
+    dims: list[int]
+    seq_length: int
+    U: np.ndarray | None = None
+    W: np.ndarray | None = None
+    V: np.ndarray | None = None
+    b: np.ndarray | None = None
+    c: np.ndarray | None = None
+
+
+def new_net(dims: list[int], seq_length: int) -> Net:
+    return Net(list(dims), int(seq_length))
+
+
+def forward_tt(net: Net, seq_in: np.ndarray) -> None:
+    """ForwardTT's place in the calls; the gradient functions run the forward pass themselves."""
+
+
+def _weights(net: Net) -> dict[str, np.ndarray]:
+    return {k: np.asarray(getattr(net, k), dtype=np.float64) for k in PARAMS}
+
+
+def _answer(net: Net, seq_in: np.ndarray, seq_out: np.ndarray, mistake: str = ""
+            ) -> dict[str, np.ndarray]:
+    params = _weights(net)
+    return {**bptt_variant(params, seq_in, seq_out, mistake=mistake),
+            "ys": forward(params, seq_in).ys}
+
+
+def net_gradients(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """dEdU, dEdW, dEdV, dEdb, dEdc of E = sequence_loss(ys, seq_out), and the outputs ys."""
+    return _answer(net, seq_in, seq_out)
+
+
+def divided_by_length(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: every gradient divided by the sequence length (E taken as a mean)."""
+    return _answer(net, seq_in, seq_out, "divided_by_length")
+
+
+def no_recurrence(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: no W^T carry from step t+1 back to step t."""
+    return _answer(net, seq_in, seq_out, "no_recurrence")
+
+
+def counted_twice(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: the carry from later steps accumulates instead of being replaced."""
+    return _answer(net, seq_in, seq_out, "carry_accumulated")
+
+
+def left_at_zero(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: the gradients reset to zero and never added to."""
+    return {k: np.zeros_like(v) for k, v in net_gradients(net, seq_in, seq_out).items()}
+
+
+def doubled(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: every term counted twice."""
+    return {k: 2 * v for k, v in net_gradients(net, seq_in, seq_out).items()}
+
+
+def sign_flipped(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: dE/dz = t - y instead of y - t."""
+    return {k: -v for k, v in net_gradients(net, seq_in, seq_out).items()}
+
+
+def transposed(net: Net, seq_in: np.ndarray, seq_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Known mistake: the outer products the wrong way round (shows for the square W)."""
+    return {k: v.T for k, v in net_gradients(net, seq_in, seq_out).items()}
+
+
+def hidden_kinks(values: dict[str, np.ndarray]) -> list[np.ndarray | float]:
+    """For away_from_kinks: every hidden pre-activation, and 0 (so the inputs are drawn again)
+    unless at least 30% of the hidden units are on."""
+    ss = forward({k: values[k] for k in PARAMS}, values["seq_in"]).ss
+    return [ss, 1.0 if (ss > 0).mean() > 0.3 else 0.0]

@@ -48,8 +48,8 @@ def test_a_part_waits_out_a_sleeping_function_once_then_calls_it_no_more(tmp_pat
     checks_seconds = graded["report"]["timings"]["checks"]
     assert checks_seconds < 3 * CALL_SECONDS < BPTT_CALLS * CALL_SECONDS
     first, later = graded["checks"]["dEdU"]["message"], graded["checks"]["dEdW"]["message"]
-    assert f"Run BPTT took too long: no answer within {CALL_SECONDS} s" in first
-    assert ("The grader did not run BPTT: `BPTT` was not called again, because it timed out "
+    assert f"Call net.BPTT took too long: no answer within {CALL_SECONDS} s" in first
+    assert ("The grader did not call net.BPTT: `BPTT` was not called again, because it timed out "
             f"once already in this part (it ran past the {CALL_SECONDS} s call limit)") in later
     assert graded["checks"]["dEdW"]["details"]["mistake"] == "timeout"
 

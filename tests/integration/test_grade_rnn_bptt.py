@@ -41,7 +41,7 @@ EXPECTED = {
 
 MISTAKES = {
     "bptt_divided_by_length": {"dEdU": "divided_by_length", "dEdc": "divided_by_length"},
-    "bptt_inner_product": {"dEdW": "inner_product"},
+    "bptt_inner_product": {"dEdW": "constant"},
     "bptt_counted_twice": {"dEdW": "counted_twice"},
     "bptt_missing_recurrence": {"dEdU": "no_recurrence", "dEdW": "no_recurrence"},
     "bptt_transposed_W": {"dEdW": "transposed"},

@@ -20,13 +20,15 @@ EXPECTED = {
                                               {("1b", "train"): "crashed"}),
     # Gradients summed, not averaged: only the loss is right, and training with them diverges.
     "gradients_not_averaged": ({**FULL, "1a": 1, "1b": 3},
-                               {("1a", "layer3"): "not_averaged", ("1b", "train"): "too_low"}),
+                               {("1a", "dW3"): "three_layer_summed", ("1b", "train"): "too_low"}),
     # No ReLU mask on the first layer's way back: dW1, db1 wrong, and training fails.
     "gradients_no_relu_mask_layer1": ({**FULL, "1a": 3.5, "1b": 3},
-                                      {("1a", "layer1"): "no_relu_mask"}),
-    "autoencoder_no_output_mask": ({**FULL, "2a": 1}, {("2a", "decoder"): "no_relu_mask"}),
-    # Scores not shifted by their row maximum: the same loss unless scores are large.
-    "loss_overflows": ({**FULL, "1a": 4}, {("1a", "loss"): "overflow"}),
+                                      {("1a", "dW1"): "three_layer_no_mask_layer1"}),
+    "autoencoder_no_output_mask": ({**FULL, "2a": 1},
+                                   {("2a", "dW2"): "autoencoder_no_mask_output"}),
+    # Scores not shifted by their row maximum: the same loss unless scores are large (the
+    # loss check's are near 1000).
+    "loss_overflows": ({**FULL, "1a": 4}, {("1a", "loss"): "nonfinite"}),
     # H2 hard-coded to 100: right with the defaults, wrong shapes for H2=30.
     "ignores_h2": ({**FULL, "1b": 12}, {("1b", "shapes"): "ignores_sizes"}),
     # Updates written to new names: the initial weights come back.

@@ -21,6 +21,16 @@ def test_mismatch_messages_say_what_is_wrong(actual, problem, phrase):
     assert phrase in result.message
 
 
+@pytest.mark.parametrize("actual, phrase", [
+    (np.nan, "the loss is nan, not a finite number"),
+    (np.array([[np.inf]]), "the loss is inf, not a finite number"),
+])
+def test_a_single_number_that_is_not_finite_is_shown(actual, phrase):
+    result = compare_arrays(actual=actual, expected=np.ones((1, 1)) if np.ndim(actual) else
+                            np.float64(1.5), name="the loss", rtol=1e-6, atol=1e-9)
+    assert (result.ok, result.problem, result.summary) == (False, "nonfinite", phrase)
+
+
 def test_match_within_tolerance_passes_and_reports_the_largest_difference():
     result = compare_arrays(actual=EXPECTED + 1e-9, expected=EXPECTED, name="g", rtol=1e-6,
                             atol=1e-9)

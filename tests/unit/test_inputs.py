@@ -93,6 +93,7 @@ def test_keep_away_pushes_out_when_drawing_keeps_landing_on_the_kink():
     ({"f": {"function": "tanh_deriv"}}, {}, "inputs.f.same_as", "is required"),
     ({"f": {"function": "tanh_deriv", "same_as": "tanh_derv"}}, {}, "inputs.f.same_as",
      "did you mean 'tanh_deriv'?"),
+    ({"t": {"size": "T"}}, {"L": 3}, "inputs.t.size", "size 'T' is not declared"),
 ])
 def test_a_broken_input_names_its_key_and_the_fix(inputs, sizes, key, phrase):
     with pytest.raises(ParamError) as caught:
@@ -116,3 +117,8 @@ def test_a_function_input_is_the_notebooks_own_in_the_kernel_and_the_reference_i
     assert drawn["f"](np.array([0.5])) == pytest.approx([0.75])
     assert kernel_value(drawn["f"]) == Ref.first_of("tanh_deriv", "np.tanh")
     assert gen.copy_inputs(drawn)["f"](np.array([0.0])) == pytest.approx([1.0])
+
+
+def test_a_size_input_is_the_size_as_a_python_int():
+    drawn = _draw({"length": {"size": "T"}, "seq": {"integers": ["T"], "high": 5}}, {"T": 6})
+    assert drawn["length"] == 6 and type(drawn["length"]) is int and drawn["seq"].shape == (6,)

@@ -104,6 +104,10 @@ def test_a_good_gradient_spec_loads(tmp_path, monkeypatch):
     ({"loss": {"of": "argumnet", "name": "x"}}, "params.loss.of", "did you mean 'argument'?"),
     ({"entris": 3}, "params.entris", "did you mean 'entries'?"),
     ({"step": 0}, "params.step", "must be > 0"),
+    ({"vary": {"size": "T", "values": [1, 2]}}, "params.vary.size", "size 'T' is not declared"),
+    ({"loss_of": "los"}, "params.loss_of", "reference.py defines no function 'los'"),
+    ({"loss_args": ["y"]}, "params.loss_args[0]", "not an input"),
+    ({"own_forward_credit": 2}, "params.own_forward_credit", "must be <= 1"),
     ({"inputs": {"x": {"normal": [3], "kinks": [0], "margin": 1e-6}, "w": {"normal": [3]}}},
      "params.inputs.x.margin", "not larger than the finite-difference step"),
 ])
@@ -141,3 +145,81 @@ def test_a_loss_reference_is_differenced_for_a_call_that_returns_no_loss():
     outcome = judge_gradient(actual=A * X0, expected=A * X0, probes=probes, model_losses=losses,
                              own_losses=None, name="dx", step=STEP, rtol=1e-5, floor=1e-7)
     assert outcome.fraction == 1
+
+
+def test_a_gradient_with_one_value_everywhere_is_named_constant():
+    outcome = _judge(np.full(A.shape, 0.25))
+    assert (outcome.fraction, outcome.mistake) == (0.0, "constant")
+    assert "the same value, 0.25, in every entry" in outcome.message
+
+
+def test_the_exact_gradient_of_a_wrong_forward_pass_earns_the_credit_the_spec_gives():
+    probes = plan_probes(X0.shape, rng=np.random.default_rng(0), entries=4, directions=3)
+    deltas = [s * STEP * d for _, d in probes for s in (1.0, -1.0)]
+    outcome = judge_gradient(actual=2 * A * X0, expected=A * X0, probes=probes,
+                             model_losses=[model_loss(X0 + d) for d in deltas],
+                             own_losses=[other_loss(X0 + d) for d in deltas], name="dx",
+                             step=STEP, rtol=1e-5, floor=1e-7, own_forward_credit=0.5)
+    assert (outcome.fraction, outcome.mistake) == (0.5, "forward_not_model")
+
+
+@pytest.mark.parametrize("noise, flagged", [(0.0, False), (1e-9, True)])
+def test_a_right_gradient_only_as_exact_as_an_estimate_is_flagged_for_the_marker(noise, flagged):
+    probes = plan_probes(X0.shape, rng=np.random.default_rng(0), entries=4, directions=3)
+    deltas = [s * STEP * d for _, d in probes for s in (1.0, -1.0)]
+    outcome = judge_gradient(actual=A * X0 + noise, expected=A * X0, probes=probes,
+                             model_losses=[model_loss(X0 + d) for d in deltas], own_losses=None,
+                             name="dx", step=STEP, rtol=1e-5, floor=1e-7, exact_rtol=1e-12)
+    assert outcome.fraction == 1
+    assert (outcome.mistake == "finite_differences") is flagged
+    assert ("for the marker" in outcome.message) is flagged
+    assert "for the marker" not in outcome.message.splitlines()[0]
+
+
+def _outcome(fraction, message, mistake="", **details):
+    from graders.checks.base import Outcome
+
+    return Outcome(fraction, message, mistake=mistake, details=details)
+
+
+def test_cases_score_their_worst_and_say_which_values_are_right():
+    from graders.checks.gradient_kind import combine_cases
+
+    outcome = combine_cases([(1, _outcome(1, "ok 1", max_rel_error=1e-9)),
+                             (2, _outcome(1, "ok 2", max_rel_error=2e-9)),
+                             (6, _outcome(0, "dW is the known wrong gradient 'x'\n    table",
+                                          "x", hint="carry W^T", max_rel_error=0.3))],
+                            name="dW", label="seq_length")
+    lines = outcome.message.splitlines()
+    assert lines[0] == "dW is wrong for seq_length 6 (right for 1, 2)."
+    assert lines[1] == "  seq_length 1: ok 1"
+    assert lines[-2:] == ["  seq_length 6: dW is the known wrong gradient 'x'", "        table"]
+    assert (outcome.fraction, outcome.mistake) == (0, "x")
+    assert outcome.details["hint"] == "carry W^T" and outcome.details["max_rel_error"] == 0.3
+
+
+def test_cases_right_only_for_the_first_are_named_so_and_a_repeated_failure_said_once():
+    from graders.checks.gradient_kind import combine_cases
+
+    crash = _outcome(0, "Your code raised IndexError", "crashed")
+    assert combine_cases([(1, crash), (2, crash)], name="dW", label="T").message.count(
+        "IndexError") == 1
+    outcome = combine_cases([(1, _outcome(1, "ok")),
+                             (3, _outcome(0, "not the gradient", "not_gradient_of_forward"))],
+                            name="dW", label="T")
+    assert outcome.mistake == "right_only_for_first_case"
+    right = combine_cases([(1, _outcome(1, "ok")), (3, _outcome(1, "ok", "finite_differences"))],
+                          name="dW", label="T")
+    assert (right.fraction, right.mistake) == (1, "finite_differences")
+    assert right.message.splitlines()[0] == "dW is right for T 1, 3."
+
+
+def test_a_failed_request_names_its_step_in_the_specs_own_names():
+    from graders.checks.invocation import Call
+    from graders.kernel import call_op, get_op
+
+    call = Call({"function": "$net.BPTT"}, "hidden")
+    ops = [call_op("RNN", [3, 2, 3], store="nng_net_hidden"),
+           call_op("$nng_net_hidden.ForwardTT", [1]), get_op("$nng_net_hidden.dEdU")]
+    assert [call.describe_op(ops, i) for i in (0, 1, 2, -1)] == [
+        "call RNN", "call net.ForwardTT", "read net.dEdU", "call net.BPTT"]

@@ -96,3 +96,27 @@ def test_a_call_that_fills_its_arguments_fills_them_again_on_replay(tmp_path):
     live = {}
     assert replay.fill(live, "L", NotebookFunction.bound(("double",), "double", replay)) is None
     assert np.array_equal(live["WL"], params["WL"]) and np.array_equal(live["WL"], [0, 2, 4])
+
+
+@dataclass
+class Net:
+    size: int
+    w: np.ndarray | None = None
+
+
+def test_a_setup_object_given_attributes_is_replayed_as_the_argument_it_was(tmp_path):
+    module = types.ModuleType("fake_reference")
+    module.make = lambda size: Net(size)
+    module.grad = lambda net, x: {"dw": net.w * x}
+    recorder = RecordingReference(module)
+    net = recorder.make(3)
+    net.w = np.arange(3.0)
+    recorder.grad(net, 2.0)
+    recorder.save(tmp_path / "recorded.npz")
+    replay = ReplayReference(tmp_path / "recorded.npz")
+    again = replay.make(3)
+    again.w = np.arange(3.0)  # what a setup call's `attributes` does
+    assert np.array_equal(replay.grad(again, 2.0)["dw"], np.arange(3.0) * 2)
+    again.w = np.arange(3.0) + 1e-6
+    with pytest.raises(ReferenceUnavailable):
+        replay.grad(again, 2.0)
