@@ -194,7 +194,7 @@ def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = Non
     spec = load_assignment(assignment_id)
     masters = master_notebooks(spec.id)
     if not masters:
-        raise UsageError(_no_master(spec))
+        raise UsageError(missing_master(spec))
     folder = out_dir / spec.id
     if folder.exists():
         shutil.rmtree(folder)
@@ -246,7 +246,7 @@ def build_handout(assignment_id: str, out_dir: Path, data_dir: Path | None = Non
                    recorded_calls=recorder.call_count, unrecorded=tuple(recorder.unrecorded))
 
 
-def _no_master(spec: AssignmentSpec) -> str:
+def missing_master(spec: AssignmentSpec) -> str:
     """What a handout needs and this assignment lacks, said precisely."""
     single, several = master_path(spec.id), master_path(spec.id).with_suffix("")
     entries = sorted(p.name + ("/" if p.is_dir() else "") for p in several.iterdir()) \

@@ -267,6 +267,7 @@ class Grader:
         cells before it: what the notebook does later must not cost a right function its marks."""
         needed = sorted({n for p in parts for n in p.needs})
         stop_before: int | None = None
+        first_note = len(self.notes)
         while True:
             with KernelSession(run_dir, self.spec.limits, mode=mode) as session:
                 self.timings["kernel_start"] += session.record.kernel_seconds
@@ -284,6 +285,7 @@ class Grader:
                         f"{fatal}")
                     continue
                 self._note_run(session.record)
+                self._name_file_in_notes(first_note, source)
                 started = time.perf_counter()
                 kernel.deadline = started + max(
                     0.0, self.spec.limits.checks_seconds - self.timings["checks"])
@@ -351,6 +353,16 @@ class Grader:
                                   "after them are not needed for those parts)")
                 return before
         return list(source.code_cells)
+
+    def _name_file_in_notes(self, first: int, source: Submission) -> None:
+        """Notes of a run of one file of a folder submission name the file: "code cell 3" of
+        which notebook is otherwise anyone's guess."""
+        files = {c.file for c in source.cells}
+        if self.submission.format != "folder" or len(files) != 1:
+            return
+        name = files.pop()
+        self.notes[first:] = [n if n.startswith((f"{name}: ", GRADER_ERROR_NOTE))
+                              else f"{name}: {n}" for n in self.notes[first:]]
 
     def _note_run(self, record: RunRecord) -> None:
         for cell in record.cells:

@@ -20,7 +20,14 @@ import nbformat
 import yaml
 
 from graders import mutation
-from graders.build import build_handout, handout_notebook, master_path
+from graders.build import (
+    build_handout,
+    handout_notebook,
+    master_notebooks,
+    master_path,
+    missing_master,
+)
+from graders.errors import UsageError
 from graders.spec import AssignmentSpec, Limits, load_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +131,12 @@ def validate(assignment: str, *, fixtures: Path | None = None, max_mutants: int 
     seed, expected = pinned.seed, pinned.fixtures
     full = {p.id: p.marks for p in spec.parts if not p.by_hand}
     master = master_path(spec.id)
+    if not master.is_file():
+        several = master_notebooks(spec.id)
+        raise UsageError(
+            f"grade validate mutates one master notebook, and {spec.id}'s master is a folder "
+            f"of {len(several)} ({', '.join(m.name for m in several)}): its fixtures are pinned "
+            f"by tests/integration/test_grade_{spec.id}.py" if several else missing_master(spec))
     result.sections.append(_starter_is_built_from_master(spec, master))
 
     with tempfile.TemporaryDirectory(prefix="nngrader-validate-") as tmp, \
@@ -206,9 +219,6 @@ def _handout_is_clean(spec: AssignmentSpec, out: Path, seed: int) -> Section:
     from graders.audit import audit_handout, hidden_values
     from graders.selfcheck import check_notebook
 
-    if spec.homes:  # its students hold the original handout; the homes' handouts are checked
-        return Section("no handout is built for an assignment that borrows its questions", True,
-                       [f"validate {', '.join(h.id for h in spec.homes)} for theirs"])
     handout = build_handout(spec.id, out)
     problems = audit_handout(spec, handout.zip_path, hidden_values(spec, seed + 1))
     # The public checks, offline from the handout, against the same checks at grading.

@@ -76,6 +76,13 @@ def test_a_missing_notebook_is_named_with_what_was_looked_for(grade_full):
     assert report["parts"][0]["part_id"] == "2a" and report["parts"][0]["answer"] == ""
 
 
+def test_a_note_about_a_cell_names_the_notebook_it_is_in(grade_full):
+    report = grade_full(FIXTURES / "course_names_returns_nothing_still_on_mnist", "--assignment",
+                        "yale_sds355_a7", "--only", "2b", "--seed", "11")
+    failed = [n for n in report["notes"] if "mnist.npz" in n]
+    assert failed and all(n.startswith("autoencoder.ipynb: code cell ") for n in failed)
+
+
 def test_each_problem_answer_is_read_from_its_own_notebook(grade_full):
     report = grade_full(FIXTURES / "notebooks_named_freely", "--assignment", "yale_sds355_a7",
                         "--only", "1c,2c", "--seed", "11")

@@ -180,3 +180,14 @@ def test_a_bad_file_or_file_holds_fails_at_load_with_its_key(root, replace, by, 
     with pytest.raises(SpecError) as caught:
         load_assignment("course")
     assert key in str(caught.value)
+
+
+def test_validate_says_why_it_cannot_mutate_a_master_folder_of_notebooks():
+    from graders.errors import UsageError
+    from graders.validate import validate
+
+    with pytest.raises(UsageError) as caught:
+        validate("yale_sds355_a7", max_mutants=0)
+    assert "master is a folder of 2 (autoencoder.ipynb, minimal_neural_network.ipynb)" in str(
+        caught.value)
+    assert "test_grade_yale_sds355_a7.py" in str(caught.value)
