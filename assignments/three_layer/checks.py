@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graders import datasets
-from graders.checks.base import CheckContext, Outcome
+from graders.checks.base import CheckContext, KernelHelpers, Outcome
 from graders.checks.compare import as_float_array, describe_value
 from graders.checks.registry import register
 from graders.checks.schema import Choice, Number
@@ -21,16 +21,24 @@ from graders.kernel import call_op, set_global_op
 
 # --------------------------------------------------------------------------- 1(b) training
 
+# Real solutions draw their initial weights from numpy's global generator: seeded from the run's
+# seed before each call, a submission's training (and its marks) is the same on every run.
+SEEDING = KernelHelpers(
+    "def nng_seed_numpy(seed):\n    import numpy\n    numpy.random.seed(seed)\n",
+    ["nng_seed_numpy"])
+
 
 def _training_case(ctx: CheckContext) -> dict[str, Any]:
     p = ctx.params
     x, y = datasets.spiral(seed=ctx.seed % 10_000)
     small = [int(v) for v in p["small"]]
+    seed = ctx.seed % 2**31
     ops = [set_global_op("X", x), set_global_op("y", y.astype(np.uint8)),
            set_global_op("D", 2), set_global_op("K", 3), set_global_op("N", len(x) // 3),
-           call_op(p["function"]),
-           call_op(p["function"], *small)]
-    reply = ctx.kernel.request(ops, timeout=float(p["seconds"]))
+           call_op("$nng_seed_numpy", seed), call_op(p["function"]),
+           call_op("$nng_seed_numpy", seed + 1), call_op(p["function"], *small)]
+    defined = ctx.kernel.define(SEEDING.source, SEEDING.names)
+    reply = (ctx.kernel.request(ops, timeout=float(p["seconds"])) if defined.ok else defined)
     fresh = datasets.spiral(seed=ctx.seed % 10_000 + 1)
     return {"reply": reply, "x": x, "y": y, "fresh": fresh, "small": small}
 
@@ -68,7 +76,7 @@ def check_trained(ctx: CheckContext) -> Outcome:
         mistake = {"missing": "not_defined", "timeout": "timeout"}.get(reply.problem, "crashed")
         return Outcome.failed(ctx.explain(reply, f"call {name}() on the spiral data"),
                               mistake=mistake)
-    default, small = reply.results[5], reply.results[6]
+    default, small = reply.results[6], reply.results[8]
     weights, problem = _weights(default, (100, 100))
     if weights is None:
         return Outcome.failed(f"{name}() {problem}", mistake="wrong_shape")
