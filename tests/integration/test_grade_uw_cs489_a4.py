@@ -91,8 +91,14 @@ def test_the_home_assignments_grade_the_same_notebook_with_their_own_numbering(t
     assert [(p["part_id"], p["awarded"]) for p in home["parts"]] == [("3a", 3)]
 
 
-def test_no_handout_is_built_for_a_course_that_borrows_its_questions(tmp_path, grade_cli):
+def test_a_course_that_borrows_its_questions_gets_a_handout_with_each_homes_public_checks(
+        tmp_path, grade_cli):
+    import zipfile
+
     result = grade_cli("build", "uw_cs489_a4", "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "borrows questions from autoencoders, rnn_bptt" in result.stderr
-    assert "--starter" in result.stderr
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "uw_cs489_a4.zip") as archive:
+        names = set(archive.namelist())
+    assert "uw_cs489_a4/uw_cs489_a4.ipynb" in names
+    for owner in ("uw_cs489_a4", "autoencoders", "rnn_bptt"):
+        assert f"uw_cs489_a4/public_checks/{owner}/spec.yaml" in names, owner
