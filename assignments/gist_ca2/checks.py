@@ -15,6 +15,7 @@ each of the first few steps, and checks that every step follows the rule, whatev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,9 @@ class Updates:
     grads: tuple[dict[str, np.ndarray], ...]
     eps: float
 
+    @cached_property
     def moves(self) -> list[dict[str, np.ndarray]]:
+        """moves[s] = weights[s + 1] - weights[s], the update step s made."""
         return [{k: after[k] - before[k] for k in before}
                 for before, after in zip(self.weights[:-1], self.weights[1:], strict=True)]
 
@@ -190,8 +193,9 @@ def fit_rule(updates: Updates, beta: float | None, keys: list[str] | None = None
     fitted with the rate when None, by least squares; the residual says how far the steps are
     from following it."""
     keys = keys or sorted(updates.weights[0])
-    moves = updates.moves()
+    moves = updates.moves
     steps = range(1, len(moves))
+    rounding = _rounding(updates, steps)
     target = _flat([moves[s] for s in steps], keys)
     before = _flat([moves[s - 1] for s in steps], keys)
     grads = _flat([updates.grads[s] for s in steps], keys)
@@ -200,14 +204,13 @@ def fit_rule(updates: Updates, beta: float | None, keys: list[str] | None = None
                                                rcond=None)
     else:
         beta_fit, rate = beta, _rate(target - beta * before, grads)
-    scale = float(np.linalg.norm(target)) + _rounding(updates, steps)
+    scale = float(np.linalg.norm(target)) + rounding
     worst_key, worst = "", 0.0
     for key in keys:
         t = _flat([moves[s] for s in steps], [key])
         r = t - beta_fit * _flat([moves[s - 1] for s in steps], [key]) \
             + rate * _flat([updates.grads[s] for s in steps], [key])
-        share = float(np.linalg.norm(r)) / (float(np.linalg.norm(t)) + _rounding(updates, steps)
-                                             or 1.0)
+        share = float(np.linalg.norm(r)) / (float(np.linalg.norm(t)) + rounding or 1.0)
         if share > worst:
             worst_key, worst = key, share
     residual = float(np.linalg.norm(target - beta_fit * before + rate * grads)) / (scale or 1.0)
@@ -223,7 +226,7 @@ def _rate(moves: np.ndarray, grads: np.ndarray) -> float:
 def judge_momentum_carries(updates: Updates, *, beta: float, rtol: float) -> Outcome:
     """Every step after the first moves W by beta times the previous move minus a constant
     rate times the step's gradient."""
-    moves = updates.moves()
+    moves = updates.moves
     if all(not np.any(m[k]) for m in moves for k in m):
         return Outcome.failed("Your training steps left every parameter unchanged: no update "
                               "was applied.", mistake="not_updated")
@@ -239,9 +242,10 @@ def judge_momentum_carries(updates: Updates, *, beta: float, rtol: float) -> Out
                               f"{-fit.rate:.3g} x gradient): M = 0.9 M - lr dJ/dW subtracts it.",
                               mistake="wrong_sign", rate=fit.rate)
     keys = sorted(updates.weights[0])
-    plain = _rate(_flat(moves, keys), _flat(list(updates.grads), keys))
-    plain_residual = float(np.linalg.norm(_flat(moves, keys) + plain * _flat(
-        list(updates.grads), keys))) / (float(np.linalg.norm(_flat(moves, keys))) or 1.0)
+    all_moves, all_grads = _flat(moves, keys), _flat(list(updates.grads), keys)
+    plain = _rate(all_moves, all_grads)
+    plain_residual = float(np.linalg.norm(all_moves + plain * all_grads)) / (
+        float(np.linalg.norm(all_moves)) or 1.0)
     if plain_residual <= rtol:
         return Outcome.failed(f"Your steps are plain gradient steps (W = W - {plain:.3g} dJ/dW): "
                               "the previous move is not carried over, so momentum is not "
@@ -278,10 +282,11 @@ def judge_momentum_starts(updates: Updates, *, beta: float, rtol: float) -> Outc
                                   mistake="no_momentum")
         carried, fits = keys, {k: free for k in keys}
     worst_key, worst = "", 0.0
+    rounding = _rounding(updates, range(0, 1))
     for key in carried:
-        first, grad = updates.moves()[0][key].ravel(), updates.grads[0][key].ravel()
+        first, grad = updates.moves[0][key], updates.grads[0][key]
         deviation = float(np.linalg.norm(first + fits[key].rate * grad)) / (
-            float(np.linalg.norm(first)) + _rounding(updates, range(0, 1)) or 1.0)
+            float(np.linalg.norm(first)) + rounding or 1.0)
         if deviation >= worst:
             worst_key, worst = key, deviation
     if worst <= rtol:
